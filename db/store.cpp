@@ -1,0 +1,1 @@
+// placeholder: the store (db/store.h) lands here.

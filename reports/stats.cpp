@@ -1,0 +1,1 @@
+// placeholder: statistics (reports/stats.h) land here.
