@@ -1,0 +1,384 @@
+// Experiment configuration: one table of keys serves the file parser, the
+// command line, --help and the resolved text recorded with every experiment.
+#include "harness/config.h"
+
+#include "harness/errors.h"
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace po = boost::program_options;
+
+namespace harness {
+namespace {
+
+enum class Kind { Text, Int, Real, Bool };
+
+struct KeySpec {
+  const char* key;  // section.name
+  Kind kind;
+  const char* default_value;  // "" = none
+  const char* help;
+};
+
+constexpr KeySpec kKeys[] = {
+    {"experiment.name", Kind::Text, "", "experiment name (required); unique in the database"},
+    {"experiment.db", Kind::Text, "results/results.db", "results database file (SQLite)"},
+    {"experiment.seeds", Kind::Text, "8", "seed count N (seeds 0..N-1) or a list: 0,3,5 or 0-23"},
+    {"experiment.strategies", Kind::Text, "he_base, warmup, mei, mei_fn",
+     "strategies to compare: plugin names, or label=plugin to run one plugin twice"},
+    {"experiment.device", Kind::Text, "auto", "auto | cpu | cuda | cuda:K"},
+    {"experiment.deterministic", Kind::Bool, "true", "request deterministic algorithms"},
+    {"backbone.checkpoint", Kind::Text, "", "backbone checkpoint written by `harness pretrain`"},
+    {"backbone.torchscript", Kind::Text, "", "TorchScript module whose forward returns [N, K] features"},
+    {"backbone.in_channels", Kind::Int, "1", "input channels of a TorchScript backbone"},
+    {"backbone.image_size", Kind::Int, "28", "input image size of a TorchScript backbone"},
+    {"data.dataset", Kind::Text, "mnist-digits",
+     "target data set: mnist-digits | fashion-mnist | idx | cifar10 | cifar100 | cifar100-coarse"},
+    {"data.path", Kind::Text, "", "folder of the data set files (empty: the data set's default)"},
+    {"data.classes", Kind::Text, "", "class subset, relabeled in order: 5-9 or 0,2,4 (empty: all)"},
+    {"data.test_fraction", Kind::Real, "0.2", "test share of each class (mnist-digits)"},
+    {"data.split_seed", Kind::Int, "0", "seed of the train/test split (mnist-digits)"},
+    {"data.normalize", Kind::Bool, "true", "per-channel normalization with target-train statistics"},
+    {"train.steps", Kind::Int, "100", "training steps per trial"},
+    {"train.batch_size", Kind::Int, "256", "training batch size N"},
+    {"train.lr", Kind::Real, "1e-4", "Adam learning rate gamma, all parameters"},
+    {"train.weight_decay", Kind::Real, "0", "Adam weight decay"},
+    {"train.dense_eval_steps", Kind::Int, "30", "evaluate on the test split at every step up to this"},
+    {"train.eval_every", Kind::Int, "10", "then evaluate every this many steps (and at the last)"},
+    {"train.eval_batch_size", Kind::Int, "1024", "batch size of test evaluation"},
+    {"train.max_test_examples", Kind::Int, "0", "0: whole test split; else a subset fixed per seed"},
+    {"train.hflip", Kind::Bool, "false", "random horizontal flip of training batches"},
+};
+
+const KeySpec* find_key(const std::string& key) {
+  for (const KeySpec& spec : kKeys) {
+    if (key == spec.key) return &spec;
+  }
+  return nullptr;
+}
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, sep)) out.push_back(trim(item));
+  return out;
+}
+
+// Line of `key` (section.name) in an INI file, 0 when not found: for messages.
+int find_line(const std::string& file, const std::string& key) {
+  std::ifstream in(file);
+  std::string line, section;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const std::string t = trim(line);
+    if (t.empty() || t[0] == '#' || t[0] == ';') continue;
+    if (t.front() == '[' && t.back() == ']') {
+      section = trim(t.substr(1, t.size() - 2));
+      continue;
+    }
+    const auto eq = t.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string name = trim(t.substr(0, eq));
+    if ((section.empty() ? name : section + "." + name) == key) return number;
+  }
+  return 0;
+}
+
+// Where a value came from, for error messages.
+struct Origin {
+  std::string file;  // "" = command line
+  int line = 0;
+  std::string describe(const std::string& key) const {
+    if (file.empty()) return "command-line option --" + key;
+    std::string where = file;
+    if (line > 0) where += ":" + std::to_string(line);
+    return where + ": key '" + key + "'";
+  }
+};
+
+class Resolver {
+ public:
+  Resolver(const po::variables_map& cli, const po::variables_map& file_vm, std::string file)
+      : cli_(cli), file_vm_(file_vm), file_(std::move(file)) {}
+
+  // The value of `key`: command line, else file, else default.
+  std::pair<std::string, Origin> raw(const std::string& key) const {
+    if (cli_.count(key)) return {cli_[key].as<std::string>(), Origin{}};
+    if (file_vm_.count(key)) return {trim(file_vm_[key].as<std::string>()), Origin{file_, find_line(file_, key)}};
+    return {find_key(key)->default_value, Origin{"(default)", 0}};
+  }
+
+  std::string text(const std::string& key) const { return raw(key).first; }
+
+  int64_t integer(const std::string& key, int64_t min_value) const {
+    const auto [value, origin] = raw(key);
+    try {
+      std::size_t used = 0;
+      const long long v = std::stoll(value, &used);
+      if (used == value.size() && v >= min_value) return v;
+    } catch (const std::exception&) {
+    }
+    throw ConfigError(origin.describe(key) + ": '" + value + "' is not an integer >= " +
+                      std::to_string(min_value));
+  }
+
+  double real(const std::string& key, double min_value) const {
+    const auto [value, origin] = raw(key);
+    try {
+      std::size_t used = 0;
+      const double v = std::stod(value, &used);
+      if (used == value.size() && v >= min_value) return v;
+    } catch (const std::exception&) {
+    }
+    std::ostringstream msg;
+    msg << origin.describe(key) << ": '" << value << "' is not a number >= " << min_value;
+    throw ConfigError(msg.str());
+  }
+
+  bool boolean(const std::string& key) const {
+    const auto [value, origin] = raw(key);
+    if (value == "true" || value == "1" || value == "yes" || value == "on") return true;
+    if (value == "false" || value == "0" || value == "no" || value == "off") return false;
+    throw ConfigError(origin.describe(key) + ": '" + value + "' is not a boolean (true/false)");
+  }
+
+ private:
+  const po::variables_map& cli_;
+  const po::variables_map& file_vm_;
+  std::string file_;
+};
+
+std::string section_of(const std::string& key) { return key.substr(0, key.find('.')); }
+
+std::string keys_in_section(const std::string& section) {
+  std::string out;
+  for (const KeySpec& spec : kKeys) {
+    const std::string key = spec.key;
+    if (section_of(key) != section) continue;
+    out += (out.empty() ? "" : ", ") + key.substr(key.find('.') + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<int64_t> parse_seeds(const std::string& text, const std::string& key) {
+  const std::string t = trim(text);
+  const bool is_count = !t.empty() && std::all_of(t.begin(), t.end(), ::isdigit);
+  if (is_count) {
+    const int64_t count = std::stoll(t);
+    if (count < 1) throw ConfigError(key + ": seed count must be at least 1, got '" + text + "'");
+    std::vector<int64_t> seeds(count);
+    for (int64_t i = 0; i < count; ++i) seeds[i] = i;
+    return seeds;
+  }
+  std::vector<int64_t> seeds;
+  for (const std::string& item : split(t, ',')) {
+    if (item.empty()) continue;
+    try {
+      const auto dash = item.find('-');
+      std::size_t used = 0;
+      if (dash == std::string::npos) {
+        seeds.push_back(std::stoll(item, &used));
+        if (used != item.size()) throw std::invalid_argument(item);
+      } else {
+        const int64_t lo = std::stoll(item.substr(0, dash));
+        const int64_t hi = std::stoll(item.substr(dash + 1));
+        if (hi < lo || lo < 0) throw std::invalid_argument(item);
+        for (int64_t s = lo; s <= hi; ++s) seeds.push_back(s);
+      }
+    } catch (const std::exception&) {
+      throw ConfigError(key + ": '" + item + "' is not a seed or a range lo-hi (in '" + text + "')");
+    }
+  }
+  std::sort(seeds.begin(), seeds.end());
+  seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
+  if (seeds.empty()) throw ConfigError(key + ": no seeds in '" + text + "'");
+  return seeds;
+}
+
+std::vector<StrategyEntry> parse_strategy_list(const std::string& text, const std::string& key) {
+  std::vector<StrategyEntry> entries;
+  std::set<std::string> labels;
+  for (const std::string& item : split(text, ',')) {
+    if (item.empty()) continue;
+    StrategyEntry entry;
+    const auto eq = item.find('=');
+    entry.label = trim(item.substr(0, eq));
+    entry.plugin = eq == std::string::npos ? entry.label : trim(item.substr(eq + 1));
+    if (entry.label.empty() || entry.plugin.empty() ||
+        entry.label.find_first_of(" \t.") != std::string::npos) {
+      throw ConfigError(key + ": '" + item + "' is not a strategy name or label=plugin");
+    }
+    if (!labels.insert(entry.label).second) {
+      throw ConfigError(key + ": strategy label '" + entry.label + "' appears twice; use label=plugin");
+    }
+    entries.push_back(std::move(entry));
+  }
+  if (entries.empty()) throw ConfigError(key + ": no strategies in '" + text + "'");
+  return entries;
+}
+
+void add_experiment_options(po::options_description& desc) {
+  for (const KeySpec& spec : kKeys) {
+    std::string help = spec.help;
+    if (*spec.default_value) help += " [default: " + std::string(spec.default_value) + "]";
+    desc.add_options()(spec.key, po::value<std::string>()->value_name("V"), help.c_str());
+  }
+  desc.add_options()("param", po::value<std::vector<std::string>>()->composing()->value_name("L.K=V"),
+                     "strategy parameter: LABEL.KEY=VALUE (repeatable; like [strategy.LABEL] KEY=VALUE)");
+}
+
+ExperimentConfig load_experiment(const po::variables_map& cli, const std::string& experiment_file) {
+  po::variables_map file_vm;
+  std::map<std::string, std::pair<std::string, Origin>> strategy_keys;  // "label.key" -> value
+  if (!experiment_file.empty()) {
+    std::ifstream in(experiment_file);
+    if (!in) throw ConfigError(experiment_file + ": cannot open experiment file");
+    po::options_description file_desc;
+    for (const KeySpec& spec : kKeys) file_desc.add_options()(spec.key, po::value<std::string>());
+    po::parsed_options parsed(nullptr);
+    try {
+      parsed = po::parse_config_file(in, file_desc, /*allow_unregistered=*/true);
+    } catch (const po::error& e) {
+      throw ConfigError(experiment_file + ": " + e.what());
+    }
+    for (const po::option& opt : parsed.options) {
+      if (!opt.unregistered) continue;
+      const std::string& key = opt.string_key;
+      const int line = find_line(experiment_file, key);
+      const Origin origin{experiment_file, line};
+      if (key.rfind("strategy.", 0) == 0 && std::count(key.begin(), key.end(), '.') == 2) {
+        strategy_keys[key.substr(9)] = {opt.value.empty() ? "" : trim(opt.value.front()), origin};
+        continue;
+      }
+      const std::string section = section_of(key);
+      const std::string known = keys_in_section(section);
+      throw ConfigError(origin.describe(key) + ": unknown key" +
+                        (known.empty() ? "; sections are [experiment], [backbone], [data], [train], [strategy.LABEL]"
+                                       : "; keys of [" + section + "] are: " + known));
+    }
+    po::store(parsed, file_vm);
+  }
+  if (cli.count("param")) {
+    for (const std::string& kv : cli["param"].as<std::vector<std::string>>()) {
+      const auto eq = kv.find('=');
+      const auto dot = kv.find('.');
+      if (eq == std::string::npos || dot == std::string::npos || dot > eq) {
+        throw ConfigError("--param '" + kv + "': expected LABEL.KEY=VALUE");
+      }
+      strategy_keys[trim(kv.substr(0, eq))] = {trim(kv.substr(eq + 1)), Origin{}};
+    }
+  }
+
+  const Resolver r(cli, file_vm, experiment_file);
+  ExperimentConfig config;
+  config.source = experiment_file;
+  config.name = r.text("experiment.name");
+  if (config.name.empty()) {
+    throw ConfigError((experiment_file.empty() ? std::string("command line") : experiment_file) +
+                      ": missing required key 'name' in [experiment] (or --experiment.name)");
+  }
+  config.db_path = r.text("experiment.db");
+  config.seeds = parse_seeds(r.text("experiment.seeds"), "experiment.seeds");
+  config.strategies = parse_strategy_list(r.text("experiment.strategies"), "experiment.strategies");
+  config.device = r.text("experiment.device");
+  config.deterministic = r.boolean("experiment.deterministic");
+
+  for (const auto& [label_key, value] : strategy_keys) {
+    const std::string label = label_key.substr(0, label_key.find('.'));
+    const std::string key = label_key.substr(label_key.find('.') + 1);
+    auto it = std::find_if(config.strategies.begin(), config.strategies.end(),
+                           [&](const StrategyEntry& e) { return e.label == label; });
+    if (it == config.strategies.end()) {
+      std::string labels;
+      for (const auto& e : config.strategies) labels += (labels.empty() ? "" : ", ") + e.label;
+      throw ConfigError(value.second.describe("strategy." + label_key) + ": no strategy labelled '" + label +
+                        "' in experiment.strategies (" + labels + ")");
+    }
+    it->params[key] = value.first;
+  }
+
+  config.backbone.checkpoint = r.text("backbone.checkpoint");
+  config.backbone.torchscript = r.text("backbone.torchscript");
+  config.backbone.in_channels = r.integer("backbone.in_channels", 1);
+  config.backbone.image_size = r.integer("backbone.image_size", 1);
+  if (config.backbone.checkpoint.empty() == config.backbone.torchscript.empty()) {
+    throw ConfigError((experiment_file.empty() ? std::string("command line") : experiment_file) +
+                      ": [backbone] needs exactly one of 'checkpoint' or 'torchscript'");
+  }
+
+  config.data.dataset = r.text("data.dataset");
+  config.data.path = r.text("data.path");
+  const std::string classes = r.text("data.classes");
+  if (!classes.empty()) config.data.classes = parse_class_list(classes);
+  config.data.test_fraction = r.real("data.test_fraction", 0.0);
+  if (config.data.test_fraction >= 1.0) {
+    throw ConfigError(r.raw("data.test_fraction").second.describe("data.test_fraction") +
+                      ": must be below 1");
+  }
+  config.data.split_seed = static_cast<uint64_t>(r.integer("data.split_seed", 0));
+  config.data.normalize = r.boolean("data.normalize");
+
+  TrainConfig& t = config.train;
+  t.steps = r.integer("train.steps", 1);
+  t.batch_size = r.integer("train.batch_size", 1);
+  t.lr = r.real("train.lr", 0.0);
+  t.weight_decay = r.real("train.weight_decay", 0.0);
+  t.dense_eval_steps = r.integer("train.dense_eval_steps", 0);
+  t.eval_every = r.integer("train.eval_every", 1);
+  t.eval_batch_size = r.integer("train.eval_batch_size", 1);
+  t.max_test_examples = r.integer("train.max_test_examples", 0);
+  t.hflip = r.boolean("train.hflip");
+  return config;
+}
+
+std::string ExperimentConfig::resolved_text() const {
+  std::ostringstream out;
+  auto list = [](const auto& items, auto&& fmt) {
+    std::string s;
+    for (const auto& item : items) s += (s.empty() ? "" : ", ") + fmt(item);
+    return s;
+  };
+  out << "[experiment]\nname = " << name << "\nseeds = "
+      << list(seeds, [](int64_t s) { return std::to_string(s); }) << "\nstrategies = "
+      << list(strategies, [](const StrategyEntry& e) {
+           return e.label == e.plugin ? e.label : e.label + "=" + e.plugin;
+         })
+      << "\ndeterministic = " << (deterministic ? "true" : "false") << "\n\n";
+  out << "[backbone]\n";
+  if (!backbone.checkpoint.empty()) out << "checkpoint = " << backbone.checkpoint << "\n";
+  if (!backbone.torchscript.empty()) {
+    out << "torchscript = " << backbone.torchscript << "\nin_channels = " << backbone.in_channels
+        << "\nimage_size = " << backbone.image_size << "\n";
+  }
+  out << "\n[data]\ndataset = " << data.dataset << "\npath = " << data.path << "\nclasses = "
+      << list(data.classes, [](int64_t c) { return std::to_string(c); })
+      << "\ntest_fraction = " << data.test_fraction << "\nsplit_seed = " << data.split_seed
+      << "\nnormalize = " << (data.normalize ? "true" : "false") << "\n\n";
+  out << "[train]\nsteps = " << train.steps << "\nbatch_size = " << train.batch_size << "\nlr = " << train.lr
+      << "\nweight_decay = " << train.weight_decay << "\ndense_eval_steps = " << train.dense_eval_steps
+      << "\neval_every = " << train.eval_every << "\neval_batch_size = " << train.eval_batch_size
+      << "\nmax_test_examples = " << train.max_test_examples << "\nhflip = " << (train.hflip ? "true" : "false")
+      << "\n";
+  for (const StrategyEntry& e : strategies) {
+    if (e.params.empty()) continue;
+    out << "\n[strategy." << e.label << "]\n";
+    for (const auto& [k, v] : e.params) out << k << " = " << v << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace harness

@@ -1,0 +1,82 @@
+// Experiment configuration: an INI experiment file merged with the command line.
+//
+// Keys live in sections ([experiment], [backbone], [data], [train], and one
+// [strategy.LABEL] section per strategy for its parameters). Every key can
+// also be given on the command line as --section.key VALUE; the command line
+// wins. Unknown keys, ill-typed values and missing required values throw
+// ConfigError naming the file, line and key.
+#pragma once
+
+#include "harness/data/task.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace boost::program_options {
+class options_description;
+class variables_map;
+}  // namespace boost::program_options
+
+namespace harness {
+
+// One strategy of an experiment: a label (unique in the experiment, used in
+// reports) naming a plugin, with its parameter values as written.
+struct StrategyEntry {
+  std::string label;
+  std::string plugin;
+  std::map<std::string, std::string> params;
+};
+
+struct BackboneConfig {
+  std::string checkpoint;   // from `harness pretrain`
+  std::string torchscript;  // or a TorchScript module returning [N, K] features
+  int64_t in_channels = 1;  // TorchScript input shape (checkpoints carry their own)
+  int64_t image_size = 28;
+};
+
+struct TrainConfig {
+  int64_t steps = 100;
+  int64_t batch_size = 256;
+  double lr = 1e-4;
+  double weight_decay = 0.0;
+  int64_t dense_eval_steps = 30;  // evaluate on the test split at every step up to this one
+  int64_t eval_every = 10;        // then every this many steps (and at the last step)
+  int64_t eval_batch_size = 1024;
+  int64_t max_test_examples = 0;  // 0 = the whole test split; otherwise a seeded subset
+  bool hflip = false;             // random horizontal flip of training batches
+};
+
+struct ExperimentConfig {
+  std::string name;
+  std::string db_path;
+  std::string source;  // experiment file it came from ("" = command line only)
+  std::vector<int64_t> seeds;
+  std::vector<StrategyEntry> strategies;
+  BackboneConfig backbone;
+  DataSpec data;
+  TrainConfig train;
+  std::string device = "auto";
+  bool deterministic = true;
+
+  // The resolved configuration as INI text: recorded with the experiment and
+  // hashed to refuse a rerun of the same name with different settings.
+  std::string resolved_text() const;
+};
+
+// Adds every experiment key as --section.key to `desc` (for --help and parsing).
+void add_experiment_options(boost::program_options::options_description& desc);
+
+// Builds the configuration from parsed command-line values and an optional
+// experiment file. Throws ConfigError.
+ExperimentConfig load_experiment(const boost::program_options::variables_map& cli,
+                                 const std::string& experiment_file);
+
+// "8" = seeds 0..7; "0,3,5" or "0-23" = that list. Throws ConfigError naming `key`.
+std::vector<int64_t> parse_seeds(const std::string& text, const std::string& key);
+
+// "he_base, mei, small=mei" -> entries (label=plugin, or label alone).
+std::vector<StrategyEntry> parse_strategy_list(const std::string& text, const std::string& key);
+
+}  // namespace harness
