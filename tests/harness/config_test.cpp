@@ -1,0 +1,137 @@
+// Tests the experiment configuration: file + command line, and every refusal.
+#include "harness/config.h"
+#include "harness/errors.h"
+
+#include <boost/program_options.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace po = boost::program_options;
+using ::testing::HasSubstr;
+
+namespace harness {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  std::string write(const std::string& text) {
+    const auto dir = std::filesystem::temp_directory_path() / ("config_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto path = dir / ("e" + std::to_string(counter_++) + ".ini");
+    std::ofstream(path) << text;
+    return path.string();
+  }
+  po::variables_map cli(std::vector<std::string> args) {
+    po::options_description desc;
+    add_experiment_options(desc);
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    return vm;
+  }
+  std::string error_of(const std::string& file, std::vector<std::string> args = {}) {
+    try {
+      load_experiment(cli(args), file);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  int counter_ = 0;
+};
+
+constexpr const char* kValid = R"([experiment]
+name = demo
+seeds = 3
+strategies = he_base, mei, small=mei
+[backbone]
+checkpoint = backbone.pt
+[data]
+dataset = mnist-digits
+classes = 5-9
+[train]
+steps = 40
+lr = 1e-4
+[strategy.small]
+phi_w = 1e-14
+)";
+
+TEST_F(ConfigTest, ReadsEveryKeyAndStrategySections) {
+  const ExperimentConfig c = load_experiment(cli({}), write(kValid));
+  EXPECT_EQ(c.name, "demo");
+  EXPECT_EQ(c.seeds, (std::vector<int64_t>{0, 1, 2}));
+  ASSERT_EQ(c.strategies.size(), 3u);
+  EXPECT_EQ(c.strategies[2].label, "small");
+  EXPECT_EQ(c.strategies[2].plugin, "mei");
+  EXPECT_EQ(c.strategies[2].params.at("phi_w"), "1e-14");
+  EXPECT_TRUE(c.strategies[1].params.empty());
+  EXPECT_EQ(c.data.classes, (std::vector<int64_t>{5, 6, 7, 8, 9}));
+  EXPECT_EQ(c.train.steps, 40);
+  EXPECT_EQ(c.train.batch_size, 256);  // default
+}
+
+TEST_F(ConfigTest, CommandLineWins) {
+  const ExperimentConfig c =
+      load_experiment(cli({"--train.steps", "7", "--param", "mei.phi_w=1e-10"}), write(kValid));
+  EXPECT_EQ(c.train.steps, 7);
+  EXPECT_EQ(c.strategies[1].params.at("phi_w"), "1e-10");
+}
+
+TEST_F(ConfigTest, UnknownKeyNamesFileLineAndKey) {
+  const std::string file = write(std::string(kValid) + "[train]\nstepz = 3\n");
+  const std::string msg = error_of(file);
+  EXPECT_THAT(msg, HasSubstr(file + ":16"));
+  EXPECT_THAT(msg, HasSubstr("train.stepz"));
+  EXPECT_THAT(msg, HasSubstr("batch_size"));  // lists the valid keys
+}
+
+TEST_F(ConfigTest, WrongTypeNamesTheValue) {
+  std::string text = kValid;
+  text.replace(text.find("steps = 40"), 10, "steps = many");
+  const std::string file = write(text);
+  const std::string msg = error_of(file);
+  EXPECT_THAT(msg, HasSubstr(file + ":11"));
+  EXPECT_THAT(msg, HasSubstr("'many' is not an integer"));
+}
+
+TEST_F(ConfigTest, MissingRequiredValues) {
+  EXPECT_THAT(error_of(write("[backbone]\ncheckpoint = x.pt\n")), HasSubstr("missing required key 'name'"));
+  EXPECT_THAT(error_of(write("[experiment]\nname = x\n")), HasSubstr("exactly one of 'checkpoint' or 'torchscript'"));
+}
+
+TEST_F(ConfigTest, ParametersOfAnUnknownLabelAreRefused) {
+  const std::string msg = error_of(write(std::string(kValid) + "[strategy.nope]\nx = 1\n"));
+  EXPECT_THAT(msg, HasSubstr("no strategy labelled 'nope'"));
+}
+
+TEST_F(ConfigTest, MissingFileIsNamed) {
+  EXPECT_THAT(error_of("/nonexistent/e.ini"), HasSubstr("/nonexistent/e.ini: cannot open"));
+}
+
+TEST(ParseSeeds, CountsListsAndRanges) {
+  EXPECT_EQ(parse_seeds("4", "k"), (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(parse_seeds("5,1,1", "k"), (std::vector<int64_t>{1, 5}));
+  EXPECT_EQ(parse_seeds("2-4,9", "k"), (std::vector<int64_t>{2, 3, 4, 9}));
+  EXPECT_THROW(parse_seeds("0", "k"), ConfigError);
+  EXPECT_THROW(parse_seeds("a-b", "k"), ConfigError);
+}
+
+TEST(ParseStrategyList, RefusesDuplicateLabels) {
+  EXPECT_THROW(parse_strategy_list("mei, mei", "k"), ConfigError);
+  EXPECT_EQ(parse_strategy_list("a=mei, mei", "k").size(), 2u);
+}
+
+TEST(ResolvedText, ChangesWhenASettingChanges) {
+  ExperimentConfig a;
+  a.name = "x";
+  a.strategies = {{"mei", "mei", {}}};
+  ExperimentConfig b = a;
+  b.train.lr = 2e-4;
+  EXPECT_NE(a.resolved_text(), b.resolved_text());
+  EXPECT_EQ(a.resolved_text(), ExperimentConfig(a).resolved_text());
+}
+
+}  // namespace
+}  // namespace harness
