@@ -1,0 +1,137 @@
+// `harness pretrain`: train a backbone on a source task and save a checkpoint
+// that `harness run` rebuilds the backbone from alone.
+#include "harness/commands.h"
+#include "harness/data/task.h"
+#include "harness/device.h"
+#include "harness/errors.h"
+#include "harness/models/checkpoint.h"
+#include "harness/models/pretrain.h"
+#include "harness/progress.h"
+
+#include <boost/program_options.hpp>
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+namespace po = boost::program_options;
+
+namespace harness {
+namespace {
+
+std::string join_classes(const std::vector<int64_t>& classes) {
+  std::string out;
+  for (int64_t c : classes) out += (out.empty() ? "" : ",") + std::to_string(c);
+  return out;
+}
+
+// A checkpoint already trained with exactly these settings is reused.
+bool same_settings(const CheckpointMeta& meta, const PretrainOptions& options, const DataSpec& data) {
+  return meta.arch == options.arch.arch && meta.epochs == options.epochs && meta.batch_size == options.batch_size &&
+         meta.lr == options.lr && meta.seed == options.seed && meta.aux_binary_weight == options.aux_binary_weight &&
+         meta.source_dataset == data.dataset && meta.source_classes == data.classes;
+}
+
+}  // namespace
+
+int cmd_pretrain(const Args& args) {
+  PretrainOptions options;
+  DataSpec data;
+  std::string out, classes, device_spec, config_file;
+  int threads = 0;
+  po::options_description desc(
+      "harness pretrain --out FILE [options]\n\nTrains a backbone (Adam) on a source data set, prints the source "
+      "test accuracy and throughput, and saves a checkpoint with its metadata. An existing checkpoint trained with "
+      "the same settings is reused (use --force to retrain).\nOptions may also come from --config FILE (INI, "
+      "key = value, same names without dashes); the command line wins.\n\noptions");
+  desc.add_options()("help,h", "show this help")("config", po::value<std::string>(&config_file), "options file")(
+      "out", po::value<std::string>(&out), "checkpoint file to write (required)")(
+      "arch", po::value<std::string>(&options.arch.arch)->default_value("convnet"), "convnet | vgg | resnet")(
+      "dataset", po::value<std::string>(&data.dataset)->default_value("fashion-mnist"),
+      "source data set: fashion-mnist | mnist-digits | idx | cifar10 | cifar100 | cifar100-coarse")(
+      "data-path", po::value<std::string>(&data.path)->default_value(""), "folder of the data set files")(
+      "classes", po::value<std::string>(&classes)->default_value(""), "source class subset: 0-4 or 0,2,4 (all)")(
+      "test-fraction", po::value<double>(&data.test_fraction)->default_value(0.2), "mnist-digits test share")(
+      "epochs", po::value<int64_t>(&options.epochs)->default_value(2), "training epochs")(
+      "batch-size", po::value<int64_t>(&options.batch_size)->default_value(256), "batch size")(
+      "lr", po::value<double>(&options.lr)->default_value(1e-3), "Adam learning rate")(
+      "seed", po::value<uint64_t>(&options.seed)->default_value(0), "seed of initialization and batch order")(
+      "aux-binary-weight", po::value<double>(&options.aux_binary_weight)->default_value(0.0),
+      "B in (1-B) CE(y) + B CE(y_b): auxiliary head on a random balanced binary partition of the classes")(
+      "device", po::value<std::string>(&device_spec)->default_value("auto"), "auto | cpu | cuda | cuda:K")(
+      "threads", po::value<int>(&threads)->default_value(0), "CPU threads (0 = all cores)")(
+      "force", "retrain even when --out holds a checkpoint with the same settings");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc;
+    return kExitOk;
+  }
+  if (vm.count("config")) {
+    const std::string file = vm["config"].as<std::string>();
+    std::ifstream in(file);
+    if (!in) throw ConfigError(file + ": cannot open options file");
+    try {
+      po::store(po::parse_config_file(in, desc), vm);
+    } catch (const po::error& e) {
+      throw ConfigError(file + ": " + e.what());
+    }
+  }
+  po::notify(vm);
+  if (out.empty()) throw ConfigError("pretrain: --out FILE is required (where to save the checkpoint)");
+  if (!classes.empty()) data.classes = parse_class_list(classes);
+  if (options.aux_binary_weight < 0 || options.aux_binary_weight >= 1) {
+    throw ConfigError("pretrain: --aux-binary-weight must be in [0, 1), got " + std::to_string(options.aux_binary_weight));
+  }
+
+  if (std::filesystem::exists(out) && !vm.count("force")) {
+    const CheckpointMeta meta = read_checkpoint_meta(out);
+    if (same_settings(meta, options, data)) {
+      std::cout << "pretrain: reusing " << out << " (" << meta.arch << " on " << meta.source_dataset
+                << ", source test accuracy " << meta.source_test_accuracy << ")\n";
+      return kExitOk;
+    }
+    throw ConfigError("pretrain: " + out + " holds a checkpoint trained with other settings (" + meta.arch + " on " +
+                      meta.source_dataset + ", " + std::to_string(meta.epochs) +
+                      " epochs); pass --force to overwrite it or choose another --out");
+  }
+
+  set_threads(threads);
+  const torch::Device device = select_device(device_spec);
+  options.device = device.str();
+  options.threads = threads;
+  data.normalize = true;
+  std::cerr << "pretrain: loading " << data.dataset << "\n";
+  Split source = load_task(data);
+  options.arch.in_channels = source.train.images.size(1);
+  options.arch.image_size = source.train.images.size(2);
+  std::cerr << "pretrain: " << options.arch.arch << " on " << source.train.size() << " training images, "
+            << source.train.num_classes << " classes, device " << device.str() << ", " << at::get_num_threads()
+            << " threads\n";
+
+  const int64_t steps_per_epoch = (source.train.size() + options.batch_size - 1) / options.batch_size;
+  Progress progress("pretrain", options.epochs * steps_per_epoch, "steps");
+  PretrainResult result = pretrain(options, source, [&](const PretrainProgress& p) {
+    char detail[96];
+    std::snprintf(detail, sizeof detail, "epoch %lld/%lld, loss %.4f, %.0f images/s", (long long)p.epoch,
+                  (long long)p.epochs, p.loss, p.images_per_second);
+    progress.update((p.epoch - 1) * p.steps_per_epoch + p.step, detail);
+  });
+  progress.finish();
+
+  CheckpointMeta meta = result.meta;
+  meta.source_dataset = data.dataset;
+  meta.source_classes = data.classes;
+  if (auto parent = std::filesystem::path(out).parent_path(); !parent.empty()) {
+    std::filesystem::create_directories(parent);
+  }
+  save_checkpoint(out, *result.backbone, meta);
+  std::cout << "pretrain: source test accuracy " << result.test_accuracy << ", " << result.images_per_second
+            << " images/s, " << format_duration(result.seconds) << "; saved " << out << "\n";
+  return kExitOk;
+}
+
+}  // namespace harness

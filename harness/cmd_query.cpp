@@ -1,0 +1,47 @@
+// `harness query "SELECT ..."`: read-only SQL on a results database.
+#include "db/query.h"
+#include "harness/commands.h"
+#include "harness/errors.h"
+
+#include <boost/program_options.hpp>
+
+#include <iostream>
+
+namespace po = boost::program_options;
+
+namespace harness {
+
+int cmd_query(const Args& args) {
+  po::options_description desc("harness query SQL [options]\n\nRuns one read-only SQL statement on a results "
+                               "database (opened read-only; statements that write are refused).\nThe schema is "
+                               "documented in db/schema.sql; example queries are in db/queries/.\n\noptions");
+  desc.add_options()("help,h", "show this help")(
+      "db", po::value<std::string>()->default_value("results/results.db"), "results database file")(
+      "format", po::value<std::string>()->default_value("table"), "output format: table | csv | json")(
+      "file,f", po::value<std::string>(), "read the SQL from this file instead (e.g. db/queries/*.sql)");
+  po::options_description hidden;
+  hidden.add_options()("sql", po::value<std::string>());
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add("sql", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc;
+    return kExitOk;
+  }
+  std::string sql;
+  if (vm.count("file")) {
+    sql = db::read_sql_file(vm["file"].as<std::string>());
+  } else if (vm.count("sql")) {
+    sql = vm["sql"].as<std::string>();
+  } else {
+    throw ConfigError("no SQL given: harness query \"SELECT ...\" --db FILE (or --file QUERY.sql)");
+  }
+  db::run_query(vm["db"].as<std::string>(), sql, db::parse_query_format(vm["format"].as<std::string>()), std::cout);
+  return kExitOk;
+}
+
+}  // namespace harness

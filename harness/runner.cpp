@@ -1,0 +1,262 @@
+// The trial runner: records the experiment, its plugins and trials, then claims
+// and runs trials until none is left. Several worker processes may share one
+// database: the store claims each trial exactly once.
+#include "harness/runner.h"
+
+#include "db/store.h"
+#include "harness/commands.h"
+#include "harness/data/task.h"
+#include "harness/device.h"
+#include "harness/errors.h"
+#include "harness/loader/strategy_registry.h"
+#include "harness/models/checkpoint.h"
+#include "harness/models/torchscript_backbone.h"
+#include "harness/progress.h"
+#include "harness/trial.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/uuid/detail/sha1.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <thread>
+
+extern char** environ;
+
+namespace harness {
+namespace {
+
+std::string host_name() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string sha1_hex(const std::string& text) {
+  boost::uuids::detail::sha1 sha;
+  sha.process_bytes(text.data(), text.size());
+  boost::uuids::detail::sha1::digest_type digest;
+  sha.get_digest(digest);
+  char out[41];
+  for (int i = 0; i < 5; ++i) std::snprintf(out + 8 * i, 9, "%08x", digest[i]);
+  return std::string(out, 40);
+}
+
+// Everything a process needs to run trials of one experiment.
+struct Prepared {
+  std::map<std::string, const LoadedStrategy*> strategy_by_label;
+  std::map<std::string, sdk::Params> params_by_label;
+};
+
+Prepared prepare_strategies(const ExperimentConfig& config, const StrategyRegistry& registry) {
+  Prepared prepared;
+  for (const StrategyEntry& entry : config.strategies) {
+    const LoadedStrategy& strategy = registry.get(entry.plugin);
+    try {
+      prepared.params_by_label[entry.label] = resolve_params(strategy.strategy(), entry.params);
+    } catch (const Error& e) {
+      throw ConfigError("strategy '" + entry.label + "' (" + entry.plugin + "): " + e.what());
+    }
+    prepared.strategy_by_label[entry.label] = &strategy;
+  }
+  return prepared;
+}
+
+std::string params_json(const sdk::Params& params) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : params.values()) j[k] = v;
+  return j.dump();
+}
+
+// Records the experiment, plugins and trials (idempotent); returns the experiment id.
+int64_t record_experiment(db::Store& store, const ExperimentConfig& config, const Prepared& prepared,
+                          const torch::Device& device) {
+  db::ExperimentRecord record;
+  record.name = config.name;
+  record.config_text = config.resolved_text();
+  record.config_hash = sha1_hex(record.config_text);
+  record.harness_version = HARNESS_VERSION;
+  record.git_revision = HARNESS_GIT_REVISION;
+  record.torch_version = torch_version();
+  record.host = host_name();
+  record.device = device.str();
+  record.deterministic = config.deterministic;
+  const int64_t experiment_id = store.ensure_experiment(record);
+
+  std::vector<db::TrialSpec> trials;
+  for (int64_t seed : config.seeds) {
+    for (const StrategyEntry& entry : config.strategies) {
+      trials.push_back({entry.label, seed, params_json(prepared.params_by_label.at(entry.label)), config.train.steps});
+    }
+  }
+  store.ensure_trials(experiment_id, trials);
+  return experiment_id;
+}
+
+std::function<std::unique_ptr<Backbone>()> backbone_factory(const ExperimentConfig& config, const Dataset& train) {
+  const int64_t channels = train.images.size(1), size = train.images.size(2);
+  if (!config.backbone.checkpoint.empty()) {
+    const std::string path = config.backbone.checkpoint;
+    const CheckpointMeta meta = read_checkpoint_meta(path);
+    if (meta.in_channels != channels || meta.image_size != size) {
+      throw ConfigError("backbone " + path + " expects " + std::to_string(meta.in_channels) + "x" +
+                        std::to_string(meta.image_size) + " images but data set '" + config.data.dataset + "' has " +
+                        std::to_string(channels) + "x" + std::to_string(size));
+    }
+    return [path] { return load_checkpoint(path); };
+  }
+  const std::string path = config.backbone.torchscript;
+  const BackboneConfig b = config.backbone;
+  if (b.in_channels != channels || b.image_size != size) {
+    throw ConfigError("[backbone] in_channels/image_size (" + std::to_string(b.in_channels) + "x" +
+                      std::to_string(b.image_size) + ") do not match data set '" + config.data.dataset + "' (" +
+                      std::to_string(channels) + "x" + std::to_string(size) + ")");
+  }
+  return [path, b] { return load_torchscript_backbone(path, b.in_channels, b.image_size); };
+}
+
+// Claims and runs trials in this process until none is left.
+void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& store, int64_t experiment_id,
+          const torch::Device& device, bool show_progress) {
+  Split data = load_task(config.data);
+  data.train.images = data.train.images.to(device);
+  data.train.labels = data.train.labels.to(device);
+  data.test.images = data.test.images.to(device);
+  data.test.labels = data.test.labels.to(device);
+  const auto make_backbone = backbone_factory(config, data.train);
+  const std::string worker = host_name() + ":" + std::to_string(::getpid());
+
+  const db::StatusCounts counts = store.status_counts(experiment_id);
+  std::unique_ptr<Progress> progress;
+  if (show_progress) progress = std::make_unique<Progress>("run " + config.name, counts.total(), "trials");
+  int64_t finished = counts.done + counts.failed;
+  if (progress) progress->update(finished);
+
+  while (auto trial = store.claim_next_trial(experiment_id, worker)) {
+    const auto start = std::chrono::steady_clock::now();
+    TrialInput input;
+    input.train = &config.train;
+    input.data = &data;
+    input.strategy = &prepared.strategy_by_label.at(trial->strategy)->strategy();
+    input.params = prepared.params_by_label.at(trial->strategy);
+    input.seed = trial->seed;
+    input.device = device;
+    input.make_backbone = make_backbone;
+    const LoadedStrategy& strategy = *prepared.strategy_by_label.at(trial->strategy);
+    store.set_trial_plugin(trial->trial_id,
+                           store.ensure_plugin(strategy.name(), strategy.version(), strategy.file(), strategy.file_hash()));
+
+    db::StepRecorder recorder = store.recorder(trial->trial_id);
+    const std::string label = trial->strategy + " seed " + std::to_string(trial->seed);
+    try {
+      run_trial(input, [&](const db::StepRow& row, const std::vector<db::MetricRow>& metrics) {
+        recorder.add(row, metrics);
+      }, [&](int64_t step) {
+        if (progress) progress->update(finished, label + " step " + std::to_string(step) + "/" + std::to_string(config.train.steps));
+      });
+      recorder.finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      const std::string line = "trial " + label + ": done in " +
+                               format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      if (progress) progress->note(line); else std::cerr << "[" << worker << "] " << line << "\n";
+    } catch (const std::exception& e) {
+      recorder.fail(e.what());
+      const std::string line = "trial " + label + ": FAILED: " + e.what();
+      if (progress) progress->note(line); else std::cerr << "[" << worker << "] " << line << "\n";
+    }
+    ++finished;
+    if (progress) progress->update(finished);
+  }
+  if (progress) progress->finish();
+}
+
+// Starts `n` worker processes running the same command, waits for them while
+// showing the experiment's progress from the database.
+void spawn_workers(const RunOptions& options, int threads_each, db::Store& store, int64_t experiment_id,
+                   const std::string& name) {
+  std::vector<pid_t> pids;
+  for (int w = 0; w < options.workers; ++w) {
+    std::vector<std::string> argv = options.worker_argv;
+    argv.push_back("--worker");
+    argv.push_back("--threads");
+    argv.push_back(std::to_string(threads_each));
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    pid_t pid = 0;
+    if (::posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, cargv.data(), environ) != 0) {
+      throw Error("could not start worker process " + std::to_string(w));
+    }
+    pids.push_back(pid);
+  }
+  Progress progress("run " + name + " (" + std::to_string(options.workers) + " workers)",
+                    store.status_counts(experiment_id).total(), "trials");
+  std::size_t running = pids.size();
+  while (running > 0) {
+    for (auto& pid : pids) {
+      if (pid == 0) continue;
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) {
+        pid = 0;
+        --running;
+      }
+    }
+    const db::StatusCounts counts = store.status_counts(experiment_id);
+    progress.update(counts.done + counts.failed, std::to_string(counts.failed) + " failed");
+    if (running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  progress.finish();
+}
+
+}  // namespace
+
+int run_experiment(const ExperimentConfig& config, const StrategyRegistry& registry, const RunOptions& options) {
+  const Prepared prepared = prepare_strategies(config, registry);
+  const torch::Device device = select_device(config.device);
+  set_deterministic(config.deterministic);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = options.threads > 0 ? options.threads : std::max(1, cores / std::max(1, options.workers));
+  set_threads(threads);
+
+  if (auto parent = std::filesystem::path(config.db_path).parent_path(); !parent.empty()) {
+    std::filesystem::create_directories(parent);
+  }
+  db::Store store = db::Store::open(config.db_path);
+  const int64_t experiment_id = record_experiment(store, config, prepared, device);
+
+  if (options.is_worker) {
+    work(config, prepared, store, experiment_id, device, /*show_progress=*/false);
+    return kExitOk;
+  }
+  const db::StatusCounts before = store.status_counts(experiment_id);
+  std::cerr << "run " << config.name << ": " << before.total() << " trials (" << config.strategies.size()
+            << " strategies x " << config.seeds.size() << " seeds), " << before.done << " already done; device "
+            << device.str() << ", " << options.workers << " worker(s) x " << threads << " thread(s); db "
+            << config.db_path << "\n";
+  if (options.workers > 1) {
+    spawn_workers(options, threads, store, experiment_id, config.name);
+  } else {
+    work(config, prepared, store, experiment_id, device, /*show_progress=*/true);
+  }
+
+  const db::StatusCounts after = store.status_counts(experiment_id);
+  std::cout << "run " << config.name << ": " << after.done << " done, " << after.failed << " failed, "
+            << after.pending + after.running << " not finished (db " << config.db_path << ")\n";
+  if (after.failed > 0) {
+    std::cerr << "failed trials:\n";
+    for (const db::FailedTrial& f : store.failed_trials(experiment_id)) {
+      std::cerr << "  " << f.strategy << " seed " << f.seed << ": " << f.error << "\n";
+    }
+    return kExitFailedTrials;
+  }
+  return after.pending + after.running > 0 ? kExitFailedTrials : kExitOk;
+}
+
+}  // namespace harness

@@ -1,0 +1,57 @@
+// One fine-tuning trial: a fresh pretrained backbone, a strategy's head, the
+// seeded step loop and every per-step measurement of PROTOCOL.md.
+#pragma once
+
+#include "db/store.h"
+#include "harness/config.h"
+#include "harness/data/dataset.h"
+#include "harness/models/backbone.h"
+
+#include <harness/strategy.h>
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace harness {
+
+// Seeds derived from a trial seed. The same trial seed gives every strategy
+// the same batch order, evaluation subset and flips (the paired design); the
+// head's initial draw also comes from it.
+struct TrialSeeds {
+  uint64_t batches, head, eval_subset, flips;
+  static TrialSeeds from(int64_t seed);
+};
+
+struct TrialInput {
+  const TrainConfig* train = nullptr;
+  const Split* data = nullptr;  // already normalized and on `device`
+  const sdk::Strategy* strategy = nullptr;  // outlives the trial (the registry owns its library)
+  sdk::Params params;
+  int64_t seed = 0;
+  torch::Device device = torch::kCPU;
+  std::function<std::unique_ptr<Backbone>()> make_backbone;  // a fresh pretrained copy
+};
+
+// Receives each step's record; the runner sends them to the store, a bench may drop them.
+using StepSink = std::function<void(const db::StepRow&, const std::vector<db::MetricRow>&)>;
+
+// Thrown when a trial cannot go on (non-finite loss, a plugin's exception):
+// the runner marks the trial failed with this message and goes on.
+class TrialFailure : public Error {
+ public:
+  using Error::Error;
+};
+
+// Runs all steps of one trial. Throws TrialFailure.
+void run_trial(const TrialInput& input, const StepSink& sink,
+               const std::function<void(int64_t step)>& on_step = nullptr);
+
+// Steps at which the test split is evaluated: every step up to dense_eval_steps,
+// then every eval_every steps, and the last step.
+bool is_eval_step(const TrainConfig& train, int64_t step);
+
+}  // namespace harness
