@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS trials (
   planned_steps INTEGER NOT NULL,                       -- training steps the trial runs
   UNIQUE (experiment_id, strategy, seed)
 );
+-- The runner's claim and progress queries filter trials by experiment and status.
+CREATE INDEX IF NOT EXISTS trials_by_status ON trials (experiment_id, status);
 
 -- One row per training step of a trial. Measurements follow PROTOCOL.md; the
 -- energy terms are those of Eq. 11-12 of the ENTAME paper, on the training

@@ -1,1 +1,0 @@
-// placeholder: the store (db/store.h) lands here.
