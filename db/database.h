@@ -3,6 +3,7 @@
 
 #include "harness/errors.h"
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -22,6 +23,10 @@ struct Table {
 };
 
 enum class OpenMode { ReadWrite, ReadOnly };
+
+// Longest time a write of the store keeps retrying after SQLITE_BUSY before it
+// gives up; each attempt already waits the connection's busy timeout.
+inline constexpr std::chrono::seconds kDefaultMaxBusyWait{600};
 
 // SQLITE_BUSY / SQLITE_LOCKED still reported after the busy timeout: another
 // process holds the lock. The store retries whole transactions on it.

@@ -1,0 +1,115 @@
+// The trial store: experiments, plugins and trials in the results database, shared by worker processes.
+#pragma once
+
+#include "db/database.h"
+#include "db/step_recorder.h"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace harness::db {
+
+// What `experiments` records about one experiment (db/schema.sql).
+struct ExperimentRecord {
+  std::string name;
+  std::string config_text;
+  std::string config_hash;
+  std::string harness_version;
+  std::string git_revision;
+  std::string torch_version;
+  std::string host;
+  std::string device;
+  bool deterministic = false;
+};
+
+// A trial to create: (strategy, seed) within an experiment.
+struct TrialSpec {
+  std::string strategy;
+  int64_t seed = 0;
+  std::string params_json = "{}";
+  int64_t planned_steps = 0;
+};
+
+// A trial this process now owns (status 'running', worker = this process).
+struct ClaimedTrial {
+  int64_t trial_id = 0;
+  std::string strategy;
+  int64_t seed = 0;
+  std::string params_json;
+  int64_t planned_steps = 0;
+  int64_t attempt = 0;  // 1 for a first run, more when a dead worker's trial is resumed
+};
+
+struct StatusCounts {
+  int64_t pending = 0;
+  int64_t running = 0;
+  int64_t done = 0;
+  int64_t failed = 0;
+  int64_t total() const noexcept { return pending + running + done + failed; }
+};
+
+struct FailedTrial {
+  int64_t trial_id = 0;
+  std::string strategy;
+  int64_t seed = 0;
+  int64_t attempts = 0;
+  std::string error;
+  std::string worker;
+};
+
+struct StoreOptions {
+  int busy_timeout_ms = Database::kDefaultBusyTimeoutMs;  // one wait for the lock (sqlite3_busy_timeout)
+  std::chrono::milliseconds max_busy_wait = kDefaultMaxBusyWait;  // retries of a whole transaction
+  RecorderOptions recorder;  // defaults for recorder()
+};
+
+// Owns a read-write connection (WAL). Several processes may each open their own
+// Store on one file: every write is one BEGIN IMMEDIATE transaction, retried
+// while another process holds the lock, so no row is lost and each trial is
+// claimed by exactly one process. One Store per thread. Throws DbError.
+class Store {
+ public:
+  static Store open(const std::string& path, const StoreOptions& options = {});
+
+  // Inserts the experiment or returns the id of the one with this name. The same
+  // name with another config_hash is refused: results of two configurations
+  // must not mix under one name.
+  int64_t ensure_experiment(const ExperimentRecord& record);
+  // Inserts the plugin or returns the id of the row with the same name, version and hash.
+  int64_t ensure_plugin(const std::string& name, const std::string& version, const std::string& file_path,
+                        const std::string& file_hash);
+  // Creates the trials that do not exist yet (idempotent across reruns).
+  void ensure_trials(int64_t experiment_id, const std::vector<TrialSpec>& trials);
+
+  // Claims the next trial to run, in seed order then strategy (so the first
+  // results are paired): a 'pending' one, or a 'running' one left by a process
+  // of this host that no longer exists (a killed run). Deletes the rows of any
+  // earlier attempt, then marks it 'running' by `worker` ("host:pid").
+  // Returns nothing when no trial is left to claim.
+  std::optional<ClaimedTrial> claim_next_trial(int64_t experiment_id, const std::string& worker);
+  void set_trial_plugin(int64_t trial_id, int64_t plugin_id);
+  // A recorder for a claimed trial; it must not outlive this Store.
+  StepRecorder recorder(int64_t trial_id) const;
+  StepRecorder recorder(int64_t trial_id, const RecorderOptions& options) const;
+
+  // Puts the experiment's failed trials back to 'pending' (their rows are
+  // deleted when claimed again); returns how many.
+  int64_t reset_failed_trials(int64_t experiment_id);
+
+  StatusCounts status_counts(int64_t experiment_id) const;
+  std::vector<FailedTrial> failed_trials(int64_t experiment_id) const;
+
+  Database& database() noexcept { return db_; }
+  const Database& database() const noexcept { return db_; }
+
+ private:
+  Store(Database db, const StoreOptions& options);
+
+  Database db_;
+  StoreOptions options_;
+};
+
+}  // namespace harness::db
