@@ -3,7 +3,8 @@
 // A strategy decides how the new classification head on top of a pretrained
 // backbone is initialized and trained. It is compiled into its own shared
 // library and exported with HARNESS_EXPORT_STRATEGY(MyStrategy). The harness
-// checks the library's ABI tag for an exact match before it calls anything else.
+// reads the library's ABI tag (a data symbol, so no plugin code runs) and
+// requires an exact match before it calls the factory.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -19,12 +20,13 @@
 #include <vector>
 
 // Bump on any change to the classes below.
-#define HARNESS_SDK_API_VERSION 1
+// 2: ABI tag became a data symbol; ParamSpec::choices; sdk::LinearHead.
+#define HARNESS_SDK_API_VERSION 2
 
 #define HARNESS_SDK_STR_(x) #x
 #define HARNESS_SDK_STR(x) HARNESS_SDK_STR_(x)
 
-// Host and plugin share LibTorch and the C++ runtime, so all three must match exactly.
+// Host and plugin share LibTorch and the C++ runtime, so all four must match exactly.
 #define HARNESS_SDK_ABI_TAG                                                         \
   "harness-sdk=" HARNESS_SDK_STR(HARNESS_SDK_API_VERSION) ";torch=" TORCH_VERSION \
       ";cxx=" __VERSION__ ";cxx11abi=" HARNESS_SDK_STR(_GLIBCXX_USE_CXX11_ABI)
@@ -44,9 +46,11 @@ struct ParamSpec {
   std::string help;
   std::optional<double> min;  // inclusive bounds for Int and Real
   std::optional<double> max;
+  std::vector<std::string> choices;  // for String: the allowed values (empty = any)
 };
 
 // Resolved parameter values, already validated by the host against parameters().
+// A parameter without a default that the experiment does not set is absent (has() is false).
 class Params {
  public:
   Params() = default;
@@ -89,7 +93,8 @@ struct StepPlan {
 
 // The new head: maps features X^L [N, K] to logits a^L [N, C]. A feature
 // transform (FN) belongs inside forward(); the host measures the error that
-// reaches X^L itself, in front of any transform.
+// reaches X^L itself, in front of any transform. Everything trainable must be a
+// registered parameter; fixed tensors are registered buffers (they follow to()).
 class Head : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(const torch::Tensor& features) = 0;
@@ -98,13 +103,36 @@ class Head : public torch::nn::Module {
   virtual std::map<std::string, double> metrics() { return {}; }
 };
 
+// The plain affine head a^L = X^L W^T + b with W [C, K] ("weight") and b [C]
+// ("bias"), both zero; a strategy initializes them (under torch::NoGradGuard)
+// in make_head. Most initialization rules need nothing more.
+class LinearHead : public Head {
+ public:
+  LinearHead(int64_t features, int64_t classes)
+      : weight_(register_parameter("weight", torch::zeros({checked(classes, "classes"), checked(features, "features")}))),
+        bias_(register_parameter("bias", torch::zeros({classes}))) {}
+  torch::Tensor forward(const torch::Tensor& features) override {
+    return torch::addmm(bias_, features, weight_.t());
+  }
+  torch::Tensor& weight() { return weight_; }
+  torch::Tensor& bias() { return bias_; }
+
+ private:
+  static int64_t checked(int64_t n, const char* what) {
+    if (n <= 0) throw std::invalid_argument(std::string("head needs a positive number of ") + what);
+    return n;
+  }
+  torch::Tensor weight_;
+  torch::Tensor bias_;
+};
+
 // A strategy: a tiny stateless description plus a head factory. One instance
 // per loaded plugin; heads it creates must not outlive the plugin library
-// (the host guarantees this).
+// (the host's LoadedStrategy::make_head guarantees this).
 class Strategy {
  public:
   virtual ~Strategy() = default;
-  virtual std::string name() const = 0;
+  virtual std::string name() const = 0;         // must equal the library's file name without ".so"
   virtual std::string version() const = 0;
   virtual std::string description() const = 0;  // one line
   virtual std::vector<ParamSpec> parameters() const { return {}; }
@@ -116,13 +144,15 @@ class Strategy {
 
 }  // namespace harness::sdk
 
-// The two symbols the loader imports, by these names, with C linkage.
+// The two symbols the loader imports, by these names, with C linkage: the ABI
+// tag is a NUL-terminated char array (data, read before anything runs), the
+// factory a function returning a new Strategy the host owns.
 #define HARNESS_STRATEGY_ABI_SYMBOL "harness_strategy_abi_tag"
 #define HARNESS_STRATEGY_FACTORY_SYMBOL "harness_strategy_create"
 
 // Export a strategy class from a plugin: HARNESS_EXPORT_STRATEGY(MyStrategy)
-#define HARNESS_EXPORT_STRATEGY(StrategyClass)                                                   \
-  extern "C" HARNESS_SDK_EXPORT const char* harness_strategy_abi_tag() { return HARNESS_SDK_ABI_TAG; } \
-  extern "C" HARNESS_SDK_EXPORT ::harness::sdk::Strategy* harness_strategy_create() {            \
-    return new StrategyClass();                                                                  \
+#define HARNESS_EXPORT_STRATEGY(StrategyClass)                                                         \
+  extern "C" HARNESS_SDK_EXPORT const char harness_strategy_abi_tag[] = HARNESS_SDK_ABI_TAG;          \
+  extern "C" HARNESS_SDK_EXPORT ::harness::sdk::Strategy* harness_strategy_create() {                  \
+    return new StrategyClass();                                                                        \
   }

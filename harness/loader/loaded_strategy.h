@@ -1,0 +1,60 @@
+// One strategy plugin loaded from its shared library, checked and instantiated.
+#pragma once
+
+#include <harness/strategy.h>
+
+#include <memory>
+#include <string>
+
+namespace boost::dll {
+class shared_library;
+}
+
+namespace harness {
+
+// The ABI tag this host was compiled with; a plugin's must be identical.
+std::string host_abi_tag();
+
+// Owns a plugin library and the Strategy its factory created. The members are
+// declared so the Strategy dies before the library that holds its code. Heads
+// come from make_head(), whose pointer keeps the library alive as well.
+class LoadedStrategy {
+ public:
+  // Loads `file`, reads and compares its ABI tag before running any of its code,
+  // then calls the factory. Throws PluginError naming the file and the reason
+  // (not a shared library, missing symbol, ABI mismatch, factory failure,
+  // name/parameters that break the contract); nothing stays loaded on failure.
+  static std::unique_ptr<LoadedStrategy> load(const std::string& file);
+
+  ~LoadedStrategy();
+  LoadedStrategy(const LoadedStrategy&) = delete;
+  LoadedStrategy& operator=(const LoadedStrategy&) = delete;
+
+  const sdk::Strategy& strategy() const { return *strategy_; }
+  // The plugin's make_head; the returned pointer also owns a reference to the
+  // library, so a head can safely outlive this object and the registry.
+  // A plugin exception is rethrown as PluginError naming the plugin.
+  std::shared_ptr<sdk::Head> make_head(const sdk::HeadSpec& spec, const sdk::Params& params) const;
+
+  const std::string& name() const { return name_; }
+  const std::string& version() const { return version_; }
+  const std::string& description() const { return description_; }
+  const std::string& file() const { return file_; }        // absolute, canonical path
+  const std::string& file_hash() const { return file_hash_; }  // SHA-1 of the file, 40 hex digits
+
+ private:
+  LoadedStrategy() = default;
+
+  std::shared_ptr<boost::dll::shared_library> library_;  // declared first: destroyed last
+  std::unique_ptr<sdk::Strategy> strategy_;
+  std::string name_;
+  std::string version_;
+  std::string description_;
+  std::string file_;
+  std::string file_hash_;
+};
+
+// SHA-1 of a file's bytes as 40 lowercase hex digits; throws PluginError if unreadable.
+std::string sha1_file(const std::string& file);
+
+}  // namespace harness
