@@ -135,17 +135,21 @@ std::string Statement::column_name(int index) const {
   return name ? name : "";
 }
 
-Value Statement::column(int index) const {
-  switch (sqlite3_column_type(stmt_, index)) {
+Value Statement::column(int index) const { return value_of(stmt_, index); }
+
+Value Statement::value_of(sqlite3_stmt* stmt, int index) {
+  switch (sqlite3_column_type(stmt, index)) {
     case SQLITE_INTEGER:
-      return static_cast<int64_t>(sqlite3_column_int64(stmt_, index));
+      return static_cast<int64_t>(sqlite3_column_int64(stmt, index));
     case SQLITE_FLOAT:
-      return sqlite3_column_double(stmt_, index);
-    case SQLITE_TEXT:
-      return column_text(index);
+      return sqlite3_column_double(stmt, index);
+    case SQLITE_TEXT: {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));
+      return text ? std::string(text, sqlite3_column_bytes(stmt, index)) : std::string();
+    }
     case SQLITE_BLOB: {
-      const void* data = sqlite3_column_blob(stmt_, index);
-      return hex(data, sqlite3_column_bytes(stmt_, index));
+      const void* data = sqlite3_column_blob(stmt, index);
+      return hex(data, sqlite3_column_bytes(stmt, index));
     }
     default:
       return std::monostate{};

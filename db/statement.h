@@ -45,6 +45,8 @@ class Statement {
   int column_count() const;
   std::string column_name(int index) const;
   Value column(int index) const;
+  // Column `index` of the current row of any statement: TEXT as is, BLOB as hex.
+  static Value value_of(sqlite3_stmt* stmt, int index);
   bool column_is_null(int index) const;
   int64_t column_int64(int index) const;
   double column_double(int index) const;

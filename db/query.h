@@ -1,0 +1,38 @@
+// `harness query`: read-only SQL on a results database, printed as an aligned table, CSV or JSON.
+#pragma once
+
+#include "db/database.h"
+
+#include <iosfwd>
+#include <string>
+
+namespace harness::db {
+
+enum class QueryFormat { Table, Csv, Json };
+
+// "table" | "csv" | "json"; anything else is a ConfigError listing the choices.
+QueryFormat parse_query_format(const std::string& name);
+
+// The text of a .sql file (e.g. db/queries/*.sql); ConfigError if it cannot be read.
+std::string read_sql_file(const std::string& path);
+
+// Runs exactly one read-only statement on `db` and returns its rows. Every
+// statement of `sql` is prepared and checked before anything runs: one that would
+// write (sqlite3_stmt_readonly), ATTACH/DETACH, and PRAGMAs that set values are
+// refused with DbError "query is read-only: '<first words>' would modify the
+// database". More than one statement is refused too (one result per command).
+Table run_read_only_query(const Database& db, const std::string& sql);
+
+// Writes `table`: Table = aligned columns with a header (NULL shown as NULL),
+// Csv = RFC 4180 (header line; fields with , " CR or LF quoted, quotes doubled;
+// NULL = empty field; LF line ends), Json = an array of objects in column order
+// (NULL = null; a repeated column name gets a suffix _2, _3, ...). Doubles are
+// written with the shortest text that reads back to the same value (6
+// significant digits in the Table format).
+void write_table(const Table& table, QueryFormat format, std::ostream& out);
+
+// Opens `db_path` read-only (SQLITE_OPEN_READONLY + PRAGMA query_only), runs
+// `sql` through run_read_only_query and writes the result. Throws DbError.
+void run_query(const std::string& db_path, const std::string& sql, QueryFormat format, std::ostream& out);
+
+}  // namespace harness::db
