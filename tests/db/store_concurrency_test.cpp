@@ -10,7 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 namespace harness::db {
 namespace {
@@ -24,9 +26,11 @@ const std::vector<std::string> kStrategies = {"he_base", "warmup", "mei", "mei_f
 
 // A worker process: claims trials until none is left, writes their steps with
 // small batches (to interleave many write transactions), finishes each.
-int work(const std::string& path, int64_t experiment_id) {
+int work(const std::string& path, int64_t experiment_id, int start_fd) {
   try {
     Store store = Store::open(path);
+    char go = 0;
+    if (::read(start_fd, &go, 1) < 0) return 1;  // all workers start together (EOF when the parent closes)
     RecorderOptions o;
     o.flush_rows = 7;
     o.flush_seconds = 3600;
@@ -35,6 +39,7 @@ int work(const std::string& path, int64_t experiment_id) {
       for (int64_t s = 1; s <= t->planned_steps; ++s) {
         rec.add(step_row(t->trial_id, s, s % 5 == 0), {{s, "alpha", static_cast<double>(s)}});
       }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // "training", so workers overlap
       rec.finish(0.1);
     }
     return 0;
@@ -53,13 +58,20 @@ TEST(StoreConcurrency, FourProcessesClaimEachTrialOnceAndLoseNoRow) {
     e = store.ensure_experiment(experiment("main"));
     store.ensure_trials(e, trials(kStrategies, kSeeds, kSteps));
   }
+  int start[2];
+  ASSERT_EQ(::pipe(start), 0);
   std::vector<pid_t> pids;
   for (int w = 0; w < kWorkers; ++w) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
-    if (pid == 0) ::_exit(work(path, e));
+    if (pid == 0) {
+      ::close(start[1]);
+      ::_exit(work(path, e, start[0]));
+    }
     pids.push_back(pid);
   }
+  ::close(start[0]);
+  ::close(start[1]);
   for (pid_t pid : pids) {
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
