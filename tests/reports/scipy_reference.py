@@ -1,0 +1,160 @@
+"""scipy's answers for the statistics cases stats_test.cpp generates.
+
+Usage: /usr/bin/python3 scipy_reference.py IN.json OUT.json
+Exit status 3 (with a message on stderr) when scipy cannot be imported.
+Undefined results (NaN, inf, scipy refusing the input) are written as null.
+"""
+import json
+import math
+import sys
+import warnings
+
+try:
+    import numpy as np
+    import scipy
+    from scipy import special, stats
+except ImportError as e:  # the C++ test turns this into a failure naming the fix
+    sys.stderr.write(f"scipy is not available to {sys.executable}: {e}; run scripts/setup.sh\n")
+    sys.exit(3)
+
+warnings.simplefilter("ignore")
+
+
+def num(v):
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def t_ppf(p, df):
+    """Student t quantile to full double precision.
+
+    scipy 1.10's t.ppf (cdflib's stdtrit) is accurate to only ~4e-9 relative
+    (t_{0.975, 40}: 2.0210753829953 against 2.0210753903063 from mpmath), too coarse
+    for a 1e-9 comparison; Newton steps on scipy's own t.cdf (stdtr, accurate)
+    polish it. stats_test.cpp still checks the raw t.interval to 1e-9 absolute.
+    """
+    q = stats.t.ppf(p, df)
+    for _ in range(3):
+        q -= (special.stdtr(df, q) - p) / stats.t.pdf(q, df)
+    return q
+
+
+def t_interval(mean, sd, n, df):
+    if n < 2 or not (sd > 0):
+        return None
+    half = t_ppf(0.975, df) * sd / math.sqrt(n)
+    return [num(mean - half), num(mean + half)]
+
+
+def t_interval_raw(mean, sd, n, df):
+    if n < 2 or not (sd > 0):
+        return None
+    lo, hi = stats.t.interval(0.95, df, loc=mean, scale=sd / math.sqrt(n))
+    return [num(lo), num(hi)]
+
+
+def mean_ci(case):
+    x = np.asarray(case["x"], dtype=float)
+    n = len(x)
+    m = float(np.mean(x))
+    sd = float(np.std(x, ddof=1)) if n > 1 else float("nan")
+    return {"mean": m, "ci": t_interval(m, sd, n, n - 1), "ci_raw": t_interval_raw(m, sd, n, n - 1)}
+
+
+def paired(case):
+    x = np.asarray(case["x"], dtype=float)
+    y = np.asarray(case["y"], dtype=float)
+    d = x - y
+    n = len(d)
+    out = {"mean_diff": float(np.mean(d))}
+    res = stats.ttest_rel(x, y)
+    out["t"] = num(res.statistic)
+    out["p"] = num(res.pvalue)
+    sd = float(np.std(d, ddof=1))
+    if not (sd > 0):  # scipy says t = +-inf, p = 0 (or nan); the spec calls it undefined
+        out["t"] = out["p"] = None
+    out["ci"] = t_interval(float(np.mean(d)), sd, n, n - 1)
+    out["ci_raw"] = t_interval_raw(float(np.mean(d)), sd, n, n - 1)
+    out["d_z"] = num(np.mean(d) / sd) if sd > 0 else None
+    # Exact distribution only without zeros and ties (scipy >= 1.11's rule; 1.10's
+    # "auto" would take the exact branch with ties too), else the normal approximation.
+    nz = d[d != 0]
+    ties = len(np.unique(np.abs(nz))) != len(nz)
+    method = "exact" if (len(nz) == n and not ties and n <= 50) else "approx"
+    out["wilcoxon_method"] = method
+    try:
+        w = stats.wilcoxon(x, y, method=method)
+        out["w_stat"] = num(w.statistic)
+        out["w_p"] = num(w.pvalue)
+    except ValueError:
+        out["w_stat"] = None
+        out["w_p"] = None
+    if method == "exact":  # without ties, the defaults must agree with the explicit choice
+        w_auto = stats.wilcoxon(x, y)
+        out["w_p_auto"] = num(w_auto.pvalue)
+    return out
+
+
+def welch(case):
+    x = np.asarray(case["x"], dtype=float)
+    y = np.asarray(case["y"], dtype=float)
+    res = stats.ttest_ind(x, y, equal_var=False)
+    ax = np.var(x, ddof=1) / len(x)
+    ay = np.var(y, ddof=1) / len(y)
+    df = (ax + ay) ** 2 / (ax**2 / (len(x) - 1) + ay**2 / (len(y) - 1))
+    diff = float(np.mean(x) - np.mean(y))
+    se = math.sqrt(ax + ay)
+    lo, hi = stats.t.interval(0.95, df, loc=diff, scale=se)
+    half = t_ppf(0.975, df) * se
+    return {"t": num(res.statistic), "p": num(res.pvalue), "df": num(df),
+            "ci": [num(diff - half), num(diff + half)], "ci_raw": [num(lo), num(hi)]}
+
+
+def holm(case):
+    # Written independently of the C++: adjusted p_(i) = max_{j <= i} min(1, (m - j) p_(j)).
+    p = case["p"]
+    defined = [i for i, v in enumerate(p) if v is not None]
+    m = len(defined)
+    order = sorted(defined, key=lambda i: p[i])
+    adj = [None] * len(p)
+    for pos, i in enumerate(order):
+        adj[i] = max(min(1.0, (m - j) * p[order[j]]) for j in range(pos + 1))
+    return {"adjusted": adj}
+
+
+def power(case):
+    d = abs(case["d_z"])
+    ns = np.arange(2, 20001)
+    df = ns - 1
+    tc = t_ppf(0.975, df)
+    nc = d * np.sqrt(ns)
+    pw = stats.nct.sf(tc, df, nc) + stats.nct.cdf(-tc, df, nc)
+    reach = np.nonzero(pw >= 0.8)[0]
+    req = int(ns[reach[0]]) if len(reach) else None
+    return {"n_required": req, "power_at_required": num(pw[reach[0]]) if len(reach) else None,
+            "power_at_n": [num(pw[n - 2]) for n in case["n"]]}
+
+
+def quantiles(case):
+    x = np.asarray(case["x"], dtype=float)
+    return {"q": [float(np.percentile(x, 100 * q)) for q in case["q"]]}
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        cases = json.load(f)
+    out = {
+        "scipy_version": scipy.__version__,
+        "mean_ci": [mean_ci(c) for c in cases["mean_ci"]],
+        "paired": [paired(c) for c in cases["paired"]],
+        "welch": [welch(c) for c in cases["welch"]],
+        "holm": [holm(c) for c in cases["holm"]],
+        "power": [power(c) for c in cases["power"]],
+        "quantile": [quantiles(c) for c in cases["quantile"]],
+    }
+    with open(sys.argv[2], "w") as f:
+        json.dump(out, f)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,354 @@
+// Tests of reports/stats.cpp: hundreds of generated cases against scipy, plus the degenerate inputs.
+#include "reports/stats.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <unistd.h>
+
+namespace harness::reports {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr double kRelTol = 1e-9;
+constexpr double kAbsTol = 1e-12;
+
+::testing::AssertionResult close(double got, double want, const std::string& what) {
+  double diff = std::fabs(got - want);
+  if (diff <= kAbsTol || diff <= kRelTol * std::fabs(want)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << what << ": got " << got << ", scipy " << want << " (diff " << diff << ")";
+}
+
+::testing::AssertionResult close_opt(const std::optional<double>& got, const json& want, const std::string& what) {
+  if (want.is_null()) {
+    if (!got) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << what << ": got " << *got << ", scipy undefined";
+  }
+  if (!got) return ::testing::AssertionFailure() << what << ": undefined here, scipy " << want.get<double>();
+  return close(*got, want.get<double>(), what);
+}
+
+// Values on a coarse grid so that ties and zero differences occur, as with test accuracies.
+std::vector<double> draw(std::mt19937_64& gen, std::size_t n, double shift, double sd, double grid) {
+  std::normal_distribution<double> normal(shift, sd);
+  std::vector<double> v(n);
+  for (auto& x : v) {
+    x = normal(gen);
+    if (grid > 0) x = std::round(x / grid) * grid;
+  }
+  return v;
+}
+
+// Runs the python reference on `cases`; fails the test when scipy is missing.
+json scipy_answers(const json& cases) {
+  const fs::path dir = fs::temp_directory_path() / ("harness_stats_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path in = dir / "cases.json";
+  const fs::path out = dir / "scipy.json";
+  std::ofstream(in) << cases.dump();
+  const std::string cmd = "/usr/bin/python3 " HARNESS_REPORTS_TEST_DIR "/scipy_reference.py " + in.string() + " " +
+                          out.string() + " 2> " + (dir / "stderr.txt").string();
+  int rc = std::system(cmd.c_str());
+  std::string err;
+  {
+    std::ifstream e(dir / "stderr.txt");
+    err.assign(std::istreambuf_iterator<char>(e), {});
+  }
+  if (rc != 0) {
+    fs::remove_all(dir);
+    ADD_FAILURE() << "the scipy reference failed (" << cmd << ", status " << rc << "): " << err
+                  << (WEXITSTATUS(rc) == 3 ? " -- /usr/bin/python3 lacks scipy; run scripts/setup.sh" : "");
+    return json();
+  }
+  json answers = json::parse(std::ifstream(out));
+  fs::remove_all(dir);
+  return answers;
+}
+
+// scipy 1.10's raw t.interval carries its t quantile's ~4e-9 relative error (see
+// scipy_reference.py): checked to 1e-9 absolute on these accuracy-scale values.
+::testing::AssertionResult close_raw(const Interval& got, const json& raw, const std::string& what) {
+  constexpr double kRawAbsTol = 1e-9;
+  double lo = raw[0].get<double>();
+  double hi = raw[1].get<double>();
+  if (std::fabs(got.lower - lo) <= kRawAbsTol && std::fabs(got.upper - hi) <= kRawAbsTol) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << what << ": [" << got.lower << ", " << got.upper << "] vs raw scipy [" << lo
+                                       << ", " << hi << "]";
+}
+
+std::vector<double> to_vec(const json& j) { return j.get<std::vector<double>>(); }
+
+class StatsVsScipy : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::mt19937_64 gen(20261122);
+    std::uniform_int_distribution<int> small_n(2, 12);
+    std::uniform_int_distribution<int> any_n(2, 70);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    cases_ = json::object();
+    cases_["mean_ci"] = json::array();
+    cases_["paired"] = json::array();
+    cases_["welch"] = json::array();
+    cases_["holm"] = json::array();
+    cases_["power"] = json::array();
+    cases_["quantile"] = json::array();
+    for (int i = 0; i < 300; ++i) {
+      std::size_t n = static_cast<std::size_t>(i % 3 == 0 ? small_n(gen) : any_n(gen));
+      if (i % 25 == 0) n = 2;
+      // A third on a coarse grid (ties and zeros), the rest continuous.
+      double grid = i % 3 == 1 ? 1.0 / 64 : 0.0;  // a binary fraction: exact differences
+      double sd = 0.02 + 0.1 * unit(gen);
+      double shift = (unit(gen) - 0.5) * 0.1;
+      std::vector<double> x = draw(gen, n, 0.8, sd, grid);
+      std::vector<double> noise = draw(gen, n, shift, sd * unit(gen), grid);
+      std::vector<double> y(n);
+      for (std::size_t k = 0; k < n; ++k) y[k] = x[k] + noise[k];  // on the grid too when gridded
+      if (i % 7 == 0) y[0] = x[0];  // an explicit zero difference
+      cases_["mean_ci"].push_back({{"x", x}});
+      cases_["paired"].push_back({{"x", x}, {"y", y}});
+      std::vector<double> z = draw(gen, static_cast<std::size_t>(any_n(gen)), 0.8 + shift, 2 * sd, grid);
+      cases_["welch"].push_back({{"x", x}, {"y", z}});
+      std::size_t m = 1 + static_cast<std::size_t>(unit(gen) * 8);
+      json p = json::array();
+      for (std::size_t k = 0; k < m; ++k) {
+        double v = std::pow(unit(gen), 3);
+        if (k == 1 && i % 4 == 0) p.push_back(nullptr);
+        else if (k == 2 && i % 5 == 0) p.push_back(p[0]);  // tied p-values
+        else p.push_back(v);
+      }
+      cases_["holm"].push_back({{"p", p}});
+      cases_["quantile"].push_back({{"x", x}, {"q", {0.0, 0.025, 0.5, 0.975, 1.0}}});
+    }
+    for (double d : {0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, -0.7}) {
+      cases_["power"].push_back({{"d_z", d}, {"n", {2, 3, 5, 10, 50, 200}}});
+    }
+    answers_ = scipy_answers(cases_);
+  }
+
+  static json cases_;
+  static json answers_;
+};
+json StatsVsScipy::cases_;
+json StatsVsScipy::answers_;
+
+TEST_F(StatsVsScipy, MeanCiMatchesTInterval) {
+  ASSERT_FALSE(answers_.is_null());
+  for (std::size_t i = 0; i < cases_["mean_ci"].size(); ++i) {
+    MeanCi r = mean_ci(to_vec(cases_["mean_ci"][i]["x"]));
+    const json& a = answers_["mean_ci"][i];
+    ASSERT_TRUE(r.mean);
+    EXPECT_TRUE(close(*r.mean, a["mean"], "mean, case " + std::to_string(i)));
+    ASSERT_FALSE(a["ci"].is_null()) << i;
+    ASSERT_TRUE(r.ci) << i;
+    EXPECT_TRUE(close(r.ci->lower, a["ci"][0], "ci lower, case " + std::to_string(i)));
+    EXPECT_TRUE(close(r.ci->upper, a["ci"][1], "ci upper, case " + std::to_string(i)));
+    EXPECT_TRUE(close_raw(*r.ci, a["ci_raw"], "raw t.interval, case " + std::to_string(i)));
+  }
+}
+
+TEST_F(StatsVsScipy, PairedTTestMatchesTtestRel) {
+  ASSERT_FALSE(answers_.is_null());
+  std::size_t compared = 0;
+  for (std::size_t i = 0; i < cases_["paired"].size(); ++i) {
+    const json& c = cases_["paired"][i];
+    const json& a = answers_["paired"][i];
+    TTestResult r = paired_t_test(to_vec(c["x"]), to_vec(c["y"]));
+    const std::string tag = ", case " + std::to_string(i);
+    EXPECT_TRUE(close(*r.mean_diff, a["mean_diff"], "mean diff" + tag));
+    if (a["p"].is_null() || a["ci"].is_null()) {
+      EXPECT_FALSE(r.p) << "scipy undefined" << tag;
+      continue;
+    }
+    EXPECT_TRUE(close_opt(r.t, a["t"], "t" + tag));
+    EXPECT_TRUE(close_opt(r.p, a["p"], "p" + tag));
+    ASSERT_TRUE(r.ci);
+    EXPECT_TRUE(close(r.ci->lower, a["ci"][0], "ci lower" + tag));
+    EXPECT_TRUE(close(r.ci->upper, a["ci"][1], "ci upper" + tag));
+    EXPECT_TRUE(close_raw(*r.ci, a["ci_raw"], "raw t.interval" + tag));
+    EXPECT_DOUBLE_EQ(*r.df, static_cast<double>(r.n - 1));
+    ++compared;
+  }
+  EXPECT_GT(compared, 280u);
+}
+
+TEST_F(StatsVsScipy, WelchMatchesTtestIndUnequalVar) {
+  ASSERT_FALSE(answers_.is_null());
+  for (std::size_t i = 0; i < cases_["welch"].size(); ++i) {
+    const json& c = cases_["welch"][i];
+    const json& a = answers_["welch"][i];
+    TTestResult r = welch_t_test(to_vec(c["x"]), to_vec(c["y"]));
+    const std::string tag = ", case " + std::to_string(i);
+    if (a["p"].is_null()) {
+      EXPECT_FALSE(r.p) << "scipy undefined" << tag;
+      continue;
+    }
+    EXPECT_TRUE(close_opt(r.t, a["t"], "t" + tag));
+    EXPECT_TRUE(close_opt(r.p, a["p"], "p" + tag));
+    EXPECT_TRUE(close_opt(r.df, a["df"], "df" + tag));
+    ASSERT_TRUE(r.ci);
+    EXPECT_TRUE(close(r.ci->lower, a["ci"][0], "ci lower" + tag));
+    EXPECT_TRUE(close(r.ci->upper, a["ci"][1], "ci upper" + tag));
+    EXPECT_TRUE(close_raw(*r.ci, a["ci_raw"], "raw t.interval" + tag));
+  }
+}
+
+TEST_F(StatsVsScipy, WilcoxonMatchesScipy) {
+  ASSERT_FALSE(answers_.is_null());
+  std::size_t exact = 0, approx = 0, with_ties = 0, with_zeros = 0;
+  for (std::size_t i = 0; i < cases_["paired"].size(); ++i) {
+    const json& c = cases_["paired"][i];
+    const json& a = answers_["paired"][i];
+    WilcoxonResult r = wilcoxon_signed_rank(to_vec(c["x"]), to_vec(c["y"]));
+    const std::string tag = ", case " + std::to_string(i);
+    EXPECT_TRUE(close_opt(r.statistic, a["w_stat"], "statistic" + tag));
+    EXPECT_TRUE(close_opt(r.p, a["w_p"], "p" + tag));
+    if (a["w_p"].is_null()) continue;
+    const bool scipy_exact = a["wilcoxon_method"] == "exact";
+    ASSERT_TRUE(r.method);
+    EXPECT_EQ(*r.method == WilcoxonMethod::Exact, scipy_exact) << tag;
+    if (scipy_exact) {
+      ++exact;
+      EXPECT_TRUE(close_opt(r.p, a["w_p_auto"], "p vs scipy defaults" + tag));
+    } else {
+      ++approx;
+    }
+    with_ties += r.ties;
+    with_zeros += r.n_zero > 0;
+  }
+  // The generator must exercise every branch.
+  EXPECT_GT(exact, 50u);
+  EXPECT_GT(approx, 50u);
+  EXPECT_GT(with_ties, 20u);
+  EXPECT_GT(with_zeros, 20u);
+}
+
+TEST_F(StatsVsScipy, HolmMatchesIndependentPython) {
+  ASSERT_FALSE(answers_.is_null());
+  for (std::size_t i = 0; i < cases_["holm"].size(); ++i) {
+    std::vector<std::optional<double>> p;
+    for (const auto& v : cases_["holm"][i]["p"]) p.push_back(v.is_null() ? std::nullopt : std::optional(v.get<double>()));
+    auto adj = holm_adjust(p);
+    ASSERT_EQ(adj.size(), p.size());
+    for (std::size_t k = 0; k < p.size(); ++k) {
+      EXPECT_TRUE(close_opt(adj[k], answers_["holm"][i]["adjusted"][k], "holm " + std::to_string(i)));
+    }
+  }
+}
+
+TEST_F(StatsVsScipy, PowerMatchesNoncentralT) {
+  ASSERT_FALSE(answers_.is_null());
+  for (std::size_t i = 0; i < cases_["power"].size(); ++i) {
+    double d = cases_["power"][i]["d_z"];
+    const json& a = answers_["power"][i];
+    const auto& ns = cases_["power"][i]["n"];
+    for (std::size_t k = 0; k < ns.size(); ++k) {
+      EXPECT_TRUE(close(paired_t_power(d, ns[k].get<int64_t>()), a["power_at_n"][k], "power d=" + std::to_string(d)));
+    }
+    auto n = paired_t_required_n(d);
+    ASSERT_TRUE(n) << d;
+    ASSERT_FALSE(a["n_required"].is_null()) << d;
+    EXPECT_EQ(*n, a["n_required"].get<int64_t>()) << "d_z " << d;
+    EXPECT_TRUE(close(paired_t_power(d, *n), a["power_at_required"], "power at n"));
+  }
+}
+
+TEST_F(StatsVsScipy, QuantileMatchesNumpyPercentile) {
+  ASSERT_FALSE(answers_.is_null());
+  for (std::size_t i = 0; i < cases_["quantile"].size(); ++i) {
+    std::vector<double> x = to_vec(cases_["quantile"][i]["x"]);
+    std::sort(x.begin(), x.end());
+    const auto& qs = cases_["quantile"][i]["q"];
+    for (std::size_t k = 0; k < qs.size(); ++k) {
+      EXPECT_TRUE(close(quantile_sorted(x, qs[k]), answers_["quantile"][i]["q"][k], "quantile"));
+    }
+  }
+}
+
+TEST(Stats, DegenerateInputsSayWhatTheyAre) {
+  MeanCi empty = mean_ci({});
+  EXPECT_EQ(empty.n, 0u);
+  EXPECT_FALSE(empty.mean);
+  MeanCi one = mean_ci({0.7});
+  ASSERT_TRUE(one.mean);
+  EXPECT_DOUBLE_EQ(*one.mean, 0.7);
+  EXPECT_FALSE(one.ci);
+  EXPECT_FALSE(one.sd);
+  MeanCi constant = mean_ci({0.5, 0.5, 0.5});
+  EXPECT_TRUE(constant.zero_variance);
+  ASSERT_TRUE(constant.ci);
+  EXPECT_EQ(constant.ci->lower, 0.5);
+  EXPECT_EQ(constant.ci->upper, 0.5);
+
+  TTestResult single = paired_t_test({0.9}, {0.8});
+  EXPECT_FALSE(single.t);
+  EXPECT_FALSE(single.p);
+  EXPECT_NE(single.note.find("n < 2"), std::string::npos);
+  // Differences equal up to rounding (0.95-0.85 vs 0.96-0.86): zero variance, not t ~ 1e16.
+  TTestResult same = paired_t_test({0.95, 0.96, 0.97}, {0.85, 0.86, 0.87});
+  EXPECT_FALSE(same.t);
+  EXPECT_FALSE(same.p);
+  EXPECT_NE(same.note.find("zero variance"), std::string::npos) << same.note;
+  EXPECT_NEAR(*same.mean_diff, 0.1, 1e-12);
+  EXPECT_TRUE(paired_t_test({}, {}).note == "no pairs");
+  EXPECT_THROW(paired_t_test({1.0}, {1.0, 2.0}), std::invalid_argument);
+
+  WilcoxonResult zeros = wilcoxon_signed_rank({0.0, 0.0, 0.0});
+  EXPECT_FALSE(zeros.p);
+  EXPECT_EQ(zeros.n_zero, 3u);
+  EXPECT_NE(zeros.note.find("zero"), std::string::npos);
+  // n = 5, all one sign: the smallest exact two-sided p, 1/16 > 0.05.
+  WilcoxonResult five = wilcoxon_signed_rank({0.1, 0.2, 0.3, 0.4, 0.5});
+  EXPECT_EQ(five.method, WilcoxonMethod::Exact);
+  EXPECT_DOUBLE_EQ(*five.p, 0.0625);
+  EXPECT_DOUBLE_EQ(wilcoxon_min_exact_p(5), 0.0625);
+  EXPECT_DOUBLE_EQ(wilcoxon_min_exact_p(6), 0.03125);
+
+  EXPECT_TRUE(holm_adjust({}).empty());
+  auto h = holm_adjust({std::nullopt, 0.01});
+  EXPECT_FALSE(h[0]);
+  EXPECT_DOUBLE_EQ(*h[1], 0.01);
+
+  PowerResult pw = paired_power({1.0, 2.0, 3.0}, {1.0, 2.0, 3.0});
+  EXPECT_FALSE(pw.d_z);
+  EXPECT_FALSE(paired_t_required_n(0.0));
+  EXPECT_FALSE(paired_t_required_n(1e-6));  // would need ~8e12 pairs
+  EXPECT_EQ(*paired_t_required_n(2.0), *paired_t_required_n(-2.0));
+}
+
+TEST(Stats, BootstrapIsSeededAndSensible) {
+  std::mt19937_64 gen(7);
+  std::vector<double> x = draw(gen, 25, 0.1, 0.05, 0.0);
+  BootstrapCi a = bootstrap_mean_ci(x, 42);
+  BootstrapCi b = bootstrap_mean_ci(x, 42);
+  BootstrapCi c = bootstrap_mean_ci(x, 43);
+  ASSERT_TRUE(a.ci && b.ci && c.ci);
+  EXPECT_EQ(a.ci->lower, b.ci->lower);
+  EXPECT_EQ(a.ci->upper, b.ci->upper);
+  EXPECT_NE(a.ci->lower, c.ci->lower);
+  // For n = 25 the percentile interval is close to the t interval (slightly narrower).
+  MeanCi t = mean_ci(x);
+  double t_width = t.ci->upper - t.ci->lower;
+  double b_width = a.ci->upper - a.ci->lower;
+  EXPECT_GT(b_width, 0.75 * t_width);
+  EXPECT_LT(b_width, 1.1 * t_width);
+  EXPECT_LT(a.ci->lower, *a.mean);
+  EXPECT_GT(a.ci->upper, *a.mean);
+  EXPECT_NEAR(0.5 * (a.ci->lower + a.ci->upper), *a.mean, 0.25 * t_width);
+  EXPECT_FALSE(bootstrap_mean_ci({1.0}, 1).ci);
+  BootstrapCi constant = bootstrap_mean_ci({2.0, 2.0, 2.0}, 1);
+  EXPECT_EQ(constant.ci->lower, 2.0);
+  EXPECT_EQ(constant.ci->upper, 2.0);
+}
+
+}  // namespace
+}  // namespace harness::reports
