@@ -1,0 +1,105 @@
+// Loading and running TorchScript backbones.
+#include "harness/models/torchscript_backbone.h"
+
+#include <filesystem>
+#include <sstream>
+#include <utility>
+
+#include "harness/errors.h"
+
+namespace harness {
+namespace {
+
+std::string shape_text(const torch::Tensor& t) {
+  std::ostringstream out;
+  out << t.sizes();
+  return out.str();
+}
+
+// The first line of an exception's message (LibTorch appends long backtraces).
+std::string brief(const std::exception& e) {
+  const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+  const std::string text = c10_error ? c10_error->what_without_backtrace() : e.what();
+  return text.substr(0, text.find('\n'));
+}
+
+// The forward output as a tensor, or a DataError naming the file.
+torch::Tensor run(torch::jit::Module& module, const torch::Tensor& images, const std::string& path) {
+  c10::IValue out;
+  try {
+    out = module.forward({images});
+  } catch (const std::exception& e) {
+    throw DataError("TorchScript backbone " + path + ": forward failed on input " + shape_text(images) + ": " +
+                    brief(e));
+  }
+  if (!out.isTensor()) {
+    throw DataError("TorchScript backbone " + path + ": forward must return a tensor [N, K], got " +
+                    out.tagKind());
+  }
+  torch::Tensor features = out.toTensor();
+  if (features.dim() != 2 || features.size(0) != images.size(0)) {
+    throw DataError("TorchScript backbone " + path + ": forward must return features [N, K] for N = " +
+                    std::to_string(images.size(0)) + " images, got " + shape_text(features));
+  }
+  return features;
+}
+
+}  // namespace
+
+TorchScriptBackbone::TorchScriptBackbone(std::string path, torch::jit::Module module, int64_t features)
+    : path_(std::move(path)), module_(std::move(module)), features_(features) {}
+
+torch::Tensor TorchScriptBackbone::forward(const torch::Tensor& images) { return run(module_, images, path_); }
+
+std::vector<torch::Tensor> TorchScriptBackbone::parameters() {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : module_.parameters()) out.push_back(p);
+  return out;
+}
+
+void TorchScriptBackbone::train(bool on) { module_.train(on); }
+
+void TorchScriptBackbone::to(const torch::Device& device) { module_.to(device); }
+
+std::string TorchScriptBackbone::describe() const {
+  return "torchscript " + path_ + " (K=" + std::to_string(features_) + ")";
+}
+
+std::unique_ptr<TorchScriptBackbone> load_torchscript_backbone(const std::string& path, int64_t in_channels,
+                                                               int64_t image_size, std::optional<int64_t> features) {
+  if (in_channels < 1 || image_size < 1) {
+    throw ConfigError("TorchScript backbone " + path + ": in_channels and image_size must be positive, got " +
+                      std::to_string(in_channels) + " and " + std::to_string(image_size));
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw DataError("TorchScript backbone " + path + ": no such file");
+  }
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(path, torch::kCPU);
+  } catch (const std::exception& e) {
+    throw DataError("TorchScript backbone " + path + ": not a loadable TorchScript file (" + brief(e) + ")");
+  }
+  if (!module.find_method("forward")) {
+    throw DataError("TorchScript backbone " + path + ": the module has no forward method");
+  }
+
+  // Probe in eval mode so BN running statistics are not updated by the dummy batch.
+  const bool was_training = module.is_training();
+  module.eval();
+  int64_t k = 0;
+  {
+    torch::NoGradGuard no_grad;
+    k = run(module, torch::zeros({2, in_channels, image_size, image_size}), path).size(1);
+  }
+  module.train(was_training);
+  if (features && *features != k) {
+    throw ConfigError("TorchScript backbone " + path + " returns K = " + std::to_string(k) +
+                      " features, expected " + std::to_string(*features));
+  }
+  if (k < 1) throw DataError("TorchScript backbone " + path + ": forward returns zero features");
+  return std::make_unique<TorchScriptBackbone>(path, std::move(module), k);
+}
+
+}  // namespace harness
