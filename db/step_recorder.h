@@ -95,8 +95,10 @@ class StepRecorder {
   std::string path_;
   int64_t trial_id_ = 0;
   RecorderOptions options_;
-  Statement insert_step_;
+  Statement insert_step_;     // one row
+  Statement insert_steps_;    // kRowsPerInsert rows
   Statement insert_metric_;
+  Statement insert_metrics_;
   std::vector<StepRow> steps_;
   std::vector<MetricRow> metrics_;
   std::chrono::steady_clock::time_point last_flush_;

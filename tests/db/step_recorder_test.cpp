@@ -1,6 +1,7 @@
 // Tests of db/step_recorder.cpp: round trip of every column, batching, atomic finish, fail.
 #include "db/step_recorder.h"
 
+#include "db/statement.h"
 #include "db/store.h"
 #include "store_fixture.h"
 #include "temp_dir.h"
@@ -63,6 +64,42 @@ TEST(StepRecorder, EveryColumnRoundTripsIncludingNulls) {
   EXPECT_EQ(std::get<std::string>(trial.rows[0][0]), "done");
   EXPECT_DOUBLE_EQ(std::get<double>(trial.rows[0][1]), 3.25);
   EXPECT_EQ(std::get<int64_t>(trial.rows[0][2]), 1);
+}
+
+// 70 rows go through two 32-row INSERTs and six one-row ones: every value must land in its row.
+TEST(StepRecorder, MultiRowBatchesKeepEveryValueInItsRow) {
+  Claimed c = claimed(":memory:", 70);
+  StepRecorder rec = c.store.recorder(c.trial.trial_id);
+  for (int s = 1; s <= 70; ++s) {
+    rec.add(step_row(c.trial.trial_id, s, s % 3 == 0), {{s, "m" + std::to_string(s % 2), 0.5 * s}});
+  }
+  rec.finish(1.0);
+  Statement q(c.store.database(), "SELECT step, phase, train_loss, test_acc, feature_grad_energy, eval_seconds "
+                                  "FROM steps ORDER BY step");
+  int64_t expected = 0;
+  while (q.step()) {
+    ++expected;
+    const StepRow want = step_row(c.trial.trial_id, expected, expected % 3 == 0);
+    EXPECT_EQ(q.column_int64(0), expected);
+    EXPECT_EQ(q.column_text(1), want.phase);
+    EXPECT_DOUBLE_EQ(q.column_double(2), want.train_loss);
+    EXPECT_EQ(q.column_is_null(3), !want.test_acc);
+    if (want.test_acc) {
+      EXPECT_DOUBLE_EQ(q.column_double(3), *want.test_acc);
+    }
+    EXPECT_DOUBLE_EQ(q.column_double(4), want.feature_grad_energy);
+    EXPECT_EQ(q.column_is_null(5), !want.eval_seconds);
+  }
+  EXPECT_EQ(expected, 70);
+  Statement m(c.store.database(), "SELECT step, name, value FROM metrics ORDER BY step");
+  int64_t n = 0;
+  while (m.step()) {
+    ++n;
+    EXPECT_EQ(m.column_int64(0), n);
+    EXPECT_EQ(m.column_text(1), "m" + std::to_string(n % 2));
+    EXPECT_DOUBLE_EQ(m.column_double(2), 0.5 * static_cast<double>(n));
+  }
+  EXPECT_EQ(n, 70);
 }
 
 TEST(StepRecorder, FlushesEveryNRowsSoOtherConnectionsSeeProgress) {
