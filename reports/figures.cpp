@@ -115,7 +115,7 @@ std::string FigureWriter::curves(const std::string& dir, const std::string& stem
   if (first) return "no data to plot for " + stem;
   std::ostringstream settings;
   settings << "set title " << quoted(axes.title) << "\nset xlabel " << quoted(axes.xlabel) << "\nset ylabel "
-           << quoted(axes.ylabel) << "\nset grid lc rgb '#dddddd'\nset key outside right top box opaque"
+           << quoted(axes.ylabel) << "\nset grid lc rgb '#dddddd'\nset key outside right top box opaque Left reverse"
            << "\nset style fill transparent solid 0.18 noborder\n";
   if (axes.xmax) settings << "set xrange [0.5:" << number(*axes.xmax + 0.5) << "]\nset xtics 1\n";
   if (axes.log_y) settings << "set logscale y\nset format y '%.0e'\n";
@@ -126,6 +126,8 @@ std::string FigureWriter::points(const std::string& dir, const std::string& stem
                                  const std::vector<PointEstimate>& points) const {
   if (points.empty()) return "no data to plot for " + stem;
   std::ostringstream data;
+  bool non_negative = true;
+  for (const auto& p : points) non_negative = non_negative && (p.ci ? p.ci->lower : p.mean) >= 0;
   data << "$p << EOD\n";
   for (std::size_t i = 0; i < points.size(); ++i) {
     const PointEstimate& p = points[i];
@@ -139,7 +141,9 @@ std::string FigureWriter::points(const std::string& dir, const std::string& stem
   std::ostringstream settings;
   settings << "set title " << quoted(axes.title) << "\nset xlabel " << quoted(axes.xlabel) << "\nset ylabel "
            << quoted(axes.ylabel) << "\nset grid ytics lc rgb '#dddddd'\nunset key\n"
-           << "set xrange [0.5:" << points.size() + 0.5 << "]\nset offsets 0, 0, graph 0.08, graph 0.08\n"
+           << "set xrange [0.5:" << points.size() + 0.5 << "]\n"
+           << (non_negative ? "set yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n"
+                            : "set offsets 0, 0, graph 0.08, graph 0.08\n")
            << "set bars 2.5\n";
   std::string plot =
       "plot $p using 1:2:3:4:5:xtic(6) with yerrorbars lw 2 pt 7 ps 1.6 lc rgb variable";

@@ -124,7 +124,7 @@ def holm(case):
 
 def power(case):
     d = abs(case["d_z"])
-    ns = np.arange(2, 20001)
+    ns = np.arange(2, 5001)
     df = ns - 1
     tc = t_ppf(0.975, df)
     nc = d * np.sqrt(ns)

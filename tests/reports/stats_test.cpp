@@ -88,64 +88,56 @@ json scipy_answers(const json& cases) {
 
 std::vector<double> to_vec(const json& j) { return j.get<std::vector<double>>(); }
 
-class StatsVsScipy : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    std::mt19937_64 gen(20261122);
-    std::uniform_int_distribution<int> small_n(2, 12);
-    std::uniform_int_distribution<int> any_n(2, 70);
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    cases_ = json::object();
-    cases_["mean_ci"] = json::array();
-    cases_["paired"] = json::array();
-    cases_["welch"] = json::array();
-    cases_["holm"] = json::array();
-    cases_["power"] = json::array();
-    cases_["quantile"] = json::array();
-    for (int i = 0; i < 300; ++i) {
-      std::size_t n = static_cast<std::size_t>(i % 3 == 0 ? small_n(gen) : any_n(gen));
-      if (i % 25 == 0) n = 2;
-      // A third on a coarse grid (ties and zeros), the rest continuous.
-      double grid = i % 3 == 1 ? 1.0 / 64 : 0.0;  // a binary fraction: exact differences
-      double sd = 0.02 + 0.1 * unit(gen);
-      double shift = (unit(gen) - 0.5) * 0.1;
-      std::vector<double> x = draw(gen, n, 0.8, sd, grid);
-      std::vector<double> noise = draw(gen, n, shift, sd * unit(gen), grid);
-      std::vector<double> y(n);
-      for (std::size_t k = 0; k < n; ++k) y[k] = x[k] + noise[k];  // on the grid too when gridded
-      if (i % 7 == 0) y[0] = x[0];  // an explicit zero difference
-      cases_["mean_ci"].push_back({{"x", x}});
-      cases_["paired"].push_back({{"x", x}, {"y", y}});
-      std::vector<double> z = draw(gen, static_cast<std::size_t>(any_n(gen)), 0.8 + shift, 2 * sd, grid);
-      cases_["welch"].push_back({{"x", x}, {"y", z}});
-      std::size_t m = 1 + static_cast<std::size_t>(unit(gen) * 8);
-      json p = json::array();
-      for (std::size_t k = 0; k < m; ++k) {
-        double v = std::pow(unit(gen), 3);
-        if (k == 1 && i % 4 == 0) p.push_back(nullptr);
-        else if (k == 2 && i % 5 == 0) p.push_back(p[0]);  // tied p-values
-        else p.push_back(v);
-      }
-      cases_["holm"].push_back({{"p", p}});
-      cases_["quantile"].push_back({{"x", x}, {"q", {0.0, 0.025, 0.5, 0.975, 1.0}}});
+json generate_cases() {
+  json cases;
+  std::mt19937_64 gen(20261122);
+  std::uniform_int_distribution<int> small_n(2, 12);
+  std::uniform_int_distribution<int> any_n(2, 70);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  cases = json::object();
+  cases["mean_ci"] = json::array();
+  cases["paired"] = json::array();
+  cases["welch"] = json::array();
+  cases["holm"] = json::array();
+  cases["power"] = json::array();
+  cases["quantile"] = json::array();
+  for (int i = 0; i < 300; ++i) {
+    std::size_t n = static_cast<std::size_t>(i % 3 == 0 ? small_n(gen) : any_n(gen));
+    if (i % 25 == 0) n = 2;
+    // A third on a coarse grid (ties and zeros), the rest continuous.
+    double grid = i % 3 == 1 ? 1.0 / 64 : 0.0;  // a binary fraction: exact differences
+    double sd = 0.02 + 0.1 * unit(gen);
+    double shift = (unit(gen) - 0.5) * 0.1;
+    std::vector<double> x = draw(gen, n, 0.8, sd, grid);
+    std::vector<double> noise = draw(gen, n, shift, sd * unit(gen), grid);
+    std::vector<double> y(n);
+    for (std::size_t k = 0; k < n; ++k) y[k] = x[k] + noise[k];  // on the grid too when gridded
+    if (i % 7 == 0) y[0] = x[0];  // an explicit zero difference
+    cases["mean_ci"].push_back({{"x", x}});
+    cases["paired"].push_back({{"x", x}, {"y", y}});
+    std::vector<double> z = draw(gen, static_cast<std::size_t>(any_n(gen)), 0.8 + shift, 2 * sd, grid);
+    cases["welch"].push_back({{"x", x}, {"y", z}});
+    std::size_t m = 1 + static_cast<std::size_t>(unit(gen) * 8);
+    json p = json::array();
+    for (std::size_t k = 0; k < m; ++k) {
+      double v = std::pow(unit(gen), 3);
+      if (k == 1 && i % 4 == 0) p.push_back(nullptr);
+      else if (k == 2 && i % 5 == 0) p.push_back(p[0]);  // tied p-values
+      else p.push_back(v);
     }
-    for (double d : {0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, -0.7}) {
-      cases_["power"].push_back({{"d_z", d}, {"n", {2, 3, 5, 10, 50, 200}}});
-    }
-    answers_ = scipy_answers(cases_);
+    cases["holm"].push_back({{"p", p}});
+    cases["quantile"].push_back({{"x", x}, {"q", {0.0, 0.025, 0.5, 0.975, 1.0}}});
   }
+  for (double d : {0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, -0.7}) {
+    cases["power"].push_back({{"d_z", d}, {"n", {2, 3, 5, 10, 50, 200}}});
+  }
+  return cases;
+}
 
-  static json cases_;
-  static json answers_;
-};
-json StatsVsScipy::cases_;
-json StatsVsScipy::answers_;
-
-TEST_F(StatsVsScipy, MeanCiMatchesTInterval) {
-  ASSERT_FALSE(answers_.is_null());
-  for (std::size_t i = 0; i < cases_["mean_ci"].size(); ++i) {
-    MeanCi r = mean_ci(to_vec(cases_["mean_ci"][i]["x"]));
-    const json& a = answers_["mean_ci"][i];
+void check_MeanCiMatchesTInterval(const json& cases, const json& answers) {
+  for (std::size_t i = 0; i < cases["mean_ci"].size(); ++i) {
+    MeanCi r = mean_ci(to_vec(cases["mean_ci"][i]["x"]));
+    const json& a = answers["mean_ci"][i];
     ASSERT_TRUE(r.mean);
     EXPECT_TRUE(close(*r.mean, a["mean"], "mean, case " + std::to_string(i)));
     ASSERT_FALSE(a["ci"].is_null()) << i;
@@ -156,12 +148,11 @@ TEST_F(StatsVsScipy, MeanCiMatchesTInterval) {
   }
 }
 
-TEST_F(StatsVsScipy, PairedTTestMatchesTtestRel) {
-  ASSERT_FALSE(answers_.is_null());
+void check_PairedTTestMatchesTtestRel(const json& cases, const json& answers) {
   std::size_t compared = 0;
-  for (std::size_t i = 0; i < cases_["paired"].size(); ++i) {
-    const json& c = cases_["paired"][i];
-    const json& a = answers_["paired"][i];
+  for (std::size_t i = 0; i < cases["paired"].size(); ++i) {
+    const json& c = cases["paired"][i];
+    const json& a = answers["paired"][i];
     TTestResult r = paired_t_test(to_vec(c["x"]), to_vec(c["y"]));
     const std::string tag = ", case " + std::to_string(i);
     EXPECT_TRUE(close(*r.mean_diff, a["mean_diff"], "mean diff" + tag));
@@ -181,11 +172,10 @@ TEST_F(StatsVsScipy, PairedTTestMatchesTtestRel) {
   EXPECT_GT(compared, 280u);
 }
 
-TEST_F(StatsVsScipy, WelchMatchesTtestIndUnequalVar) {
-  ASSERT_FALSE(answers_.is_null());
-  for (std::size_t i = 0; i < cases_["welch"].size(); ++i) {
-    const json& c = cases_["welch"][i];
-    const json& a = answers_["welch"][i];
+void check_WelchMatchesTtestIndUnequalVar(const json& cases, const json& answers) {
+  for (std::size_t i = 0; i < cases["welch"].size(); ++i) {
+    const json& c = cases["welch"][i];
+    const json& a = answers["welch"][i];
     TTestResult r = welch_t_test(to_vec(c["x"]), to_vec(c["y"]));
     const std::string tag = ", case " + std::to_string(i);
     if (a["p"].is_null()) {
@@ -202,12 +192,11 @@ TEST_F(StatsVsScipy, WelchMatchesTtestIndUnequalVar) {
   }
 }
 
-TEST_F(StatsVsScipy, WilcoxonMatchesScipy) {
-  ASSERT_FALSE(answers_.is_null());
+void check_WilcoxonMatchesScipy(const json& cases, const json& answers) {
   std::size_t exact = 0, approx = 0, with_ties = 0, with_zeros = 0;
-  for (std::size_t i = 0; i < cases_["paired"].size(); ++i) {
-    const json& c = cases_["paired"][i];
-    const json& a = answers_["paired"][i];
+  for (std::size_t i = 0; i < cases["paired"].size(); ++i) {
+    const json& c = cases["paired"][i];
+    const json& a = answers["paired"][i];
     WilcoxonResult r = wilcoxon_signed_rank(to_vec(c["x"]), to_vec(c["y"]));
     const std::string tag = ", case " + std::to_string(i);
     EXPECT_TRUE(close_opt(r.statistic, a["w_stat"], "statistic" + tag));
@@ -232,25 +221,23 @@ TEST_F(StatsVsScipy, WilcoxonMatchesScipy) {
   EXPECT_GT(with_zeros, 20u);
 }
 
-TEST_F(StatsVsScipy, HolmMatchesIndependentPython) {
-  ASSERT_FALSE(answers_.is_null());
-  for (std::size_t i = 0; i < cases_["holm"].size(); ++i) {
+void check_HolmMatchesIndependentPython(const json& cases, const json& answers) {
+  for (std::size_t i = 0; i < cases["holm"].size(); ++i) {
     std::vector<std::optional<double>> p;
-    for (const auto& v : cases_["holm"][i]["p"]) p.push_back(v.is_null() ? std::nullopt : std::optional(v.get<double>()));
+    for (const auto& v : cases["holm"][i]["p"]) p.push_back(v.is_null() ? std::nullopt : std::optional(v.get<double>()));
     auto adj = holm_adjust(p);
     ASSERT_EQ(adj.size(), p.size());
     for (std::size_t k = 0; k < p.size(); ++k) {
-      EXPECT_TRUE(close_opt(adj[k], answers_["holm"][i]["adjusted"][k], "holm " + std::to_string(i)));
+      EXPECT_TRUE(close_opt(adj[k], answers["holm"][i]["adjusted"][k], "holm " + std::to_string(i)));
     }
   }
 }
 
-TEST_F(StatsVsScipy, PowerMatchesNoncentralT) {
-  ASSERT_FALSE(answers_.is_null());
-  for (std::size_t i = 0; i < cases_["power"].size(); ++i) {
-    double d = cases_["power"][i]["d_z"];
-    const json& a = answers_["power"][i];
-    const auto& ns = cases_["power"][i]["n"];
+void check_PowerMatchesNoncentralT(const json& cases, const json& answers) {
+  for (std::size_t i = 0; i < cases["power"].size(); ++i) {
+    double d = cases["power"][i]["d_z"];
+    const json& a = answers["power"][i];
+    const auto& ns = cases["power"][i]["n"];
     for (std::size_t k = 0; k < ns.size(); ++k) {
       EXPECT_TRUE(close(paired_t_power(d, ns[k].get<int64_t>()), a["power_at_n"][k], "power d=" + std::to_string(d)));
     }
@@ -262,15 +249,50 @@ TEST_F(StatsVsScipy, PowerMatchesNoncentralT) {
   }
 }
 
-TEST_F(StatsVsScipy, QuantileMatchesNumpyPercentile) {
-  ASSERT_FALSE(answers_.is_null());
-  for (std::size_t i = 0; i < cases_["quantile"].size(); ++i) {
-    std::vector<double> x = to_vec(cases_["quantile"][i]["x"]);
+void check_QuantileMatchesNumpyPercentile(const json& cases, const json& answers) {
+  for (std::size_t i = 0; i < cases["quantile"].size(); ++i) {
+    std::vector<double> x = to_vec(cases["quantile"][i]["x"]);
     std::sort(x.begin(), x.end());
-    const auto& qs = cases_["quantile"][i]["q"];
+    const auto& qs = cases["quantile"][i]["q"];
     for (std::size_t k = 0; k < qs.size(); ++k) {
-      EXPECT_TRUE(close(quantile_sorted(x, qs[k]), answers_["quantile"][i]["q"][k], "quantile"));
+      EXPECT_TRUE(close(quantile_sorted(x, qs[k]), answers["quantile"][i]["q"][k], "quantile"));
     }
+  }
+}
+
+// One process, one python run: gtest_discover_tests starts a process per test, and
+// scipy's import and the 300 cases take seconds.
+TEST(StatsVsScipy, AllStatisticsAgree) {
+  const json cases = generate_cases();
+  const json answers = scipy_answers(cases);
+  ASSERT_FALSE(answers.is_null());
+  {
+    SCOPED_TRACE("MeanCiMatchesTInterval");
+    check_MeanCiMatchesTInterval(cases, answers);
+  }
+  {
+    SCOPED_TRACE("PairedTTestMatchesTtestRel");
+    check_PairedTTestMatchesTtestRel(cases, answers);
+  }
+  {
+    SCOPED_TRACE("WelchMatchesTtestIndUnequalVar");
+    check_WelchMatchesTtestIndUnequalVar(cases, answers);
+  }
+  {
+    SCOPED_TRACE("WilcoxonMatchesScipy");
+    check_WilcoxonMatchesScipy(cases, answers);
+  }
+  {
+    SCOPED_TRACE("HolmMatchesIndependentPython");
+    check_HolmMatchesIndependentPython(cases, answers);
+  }
+  {
+    SCOPED_TRACE("PowerMatchesNoncentralT");
+    check_PowerMatchesNoncentralT(cases, answers);
+  }
+  {
+    SCOPED_TRACE("QuantileMatchesNumpyPercentile");
+    check_QuantileMatchesNumpyPercentile(cases, answers);
   }
 }
 
