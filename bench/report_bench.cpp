@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     hr::ReportSummary s = hr::write_report(o);
     const double full = seconds_since(t0);
     std::printf("write_report with figures:    %.3f s (target < 3 s) %s\n", full, full < 3.0 ? "OK" : "SLOW");
-    std::cout << s.text();
+    std::cout << s.describe();
   }
   if (!keep) fs::remove_all(dir);
   return 0;

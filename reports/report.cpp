@@ -211,7 +211,7 @@ Curve to_curve(const std::string& label, const std::map<int64_t, Moments>& cells
 
 class ReportBuilder {
  public:
-  explicit ReportBuilder(const ReportOptions& o) : o_(o) {}
+  explicit ReportBuilder(const ReportOptions& o) : o_(o), experiment_name_(o.experiment) {}
 
   ReportSummary run();
 
@@ -240,23 +240,36 @@ class ReportBuilder {
   std::vector<std::string> exclusions_;
   std::string exp_bind_;
   std::optional<double> target_;
+  std::string experiment_name_;  // as given, or the only one in the database
 };
 
 void ReportBuilder::load_experiment(const db::Database& db) {
-  experiment_ = db.query(kSqlExperiment, {o_.experiment});
+  if (experiment_name_.empty()) {
+    db::Table names = db.query(kSqlExperimentNames);
+    if (names.rows.size() != 1) {
+      std::vector<std::string> present;
+      for (const auto& r : names.rows) present.push_back(as_text(r[0]));
+      throw ConfigError(o_.db_path + ": no experiment named and the database holds " +
+                        (present.empty() ? std::string("none (empty database)")
+                                         : std::to_string(present.size()) + ": " + join(present, ", ")) +
+                        "; name one with --experiment");
+    }
+    experiment_name_ = as_text(names.rows[0][0]);
+  }
+  experiment_ = db.query(kSqlExperiment, {experiment_name_});
   if (!experiment_.rows.empty()) {
     data_.experiment_id = as_int(experiment_.rows[0][0]);
-    exp_bind_ = std::to_string(data_.experiment_id) + " (experiment '" + o_.experiment + "')";
+    exp_bind_ = std::to_string(data_.experiment_id) + " (experiment '" + experiment_name_ + "')";
     return;
   }
   db::Table names = db.query(kSqlExperimentNames);
   if (names.rows.empty()) {
     throw ConfigError(o_.db_path + ": the database holds no experiments (empty database); nothing to report on '" +
-                      o_.experiment + "'");
+                      experiment_name_ + "'");
   }
   std::vector<std::string> present;
   for (const auto& r : names.rows) present.push_back(as_text(r[0]));
-  throw ConfigError(o_.db_path + ": no experiment named '" + o_.experiment +
+  throw ConfigError(o_.db_path + ": no experiment named '" + experiment_name_ +
                     "'; experiments present: " + join(present, ", "));
 }
 
@@ -269,7 +282,7 @@ void ReportBuilder::load_trials(const db::Database& db) {
     data_.trials.push_back(std::move(tr));
   }
   if (!all_strategies.count(o_.baseline)) {
-    throw ConfigError(o_.db_path + ": experiment '" + o_.experiment + "' has no trials of baseline strategy '" +
+    throw ConfigError(o_.db_path + ": experiment '" + experiment_name_ + "' has no trials of baseline strategy '" +
                       o_.baseline + "'; strategies present: " +
                       (all_strategies.empty() ? std::string("none")
                                               : join({all_strategies.begin(), all_strategies.end()}, ", ")));
@@ -387,7 +400,7 @@ void ReportBuilder::wilcoxon_small_n_note(std::size_t min_pairs) {
 
 void ReportBuilder::header() {
   const auto& e = experiment_.rows[0];
-  doc_.heading("Report: " + o_.experiment, 1);
+  doc_.heading("Report: " + experiment_name_, 1);
   doc_.list({
       "harness version: " + as_text(e[3]) + ", git revision: `" + as_text(e[4]) + "`",
       "LibTorch: " + as_text(e[5]) + ", device: " + as_text(e[7]) +
@@ -406,7 +419,7 @@ void ReportBuilder::header() {
                  std::to_string(summary_.trials_excluded) + " excluded. " +
                  "Comparisons are paired by seed: the same seed gives every strategy the same backbone, batches and "
                  "test set. Intervals are 95% Student-t intervals with n - 1 degrees of freedom.");
-  doc_.code(sql_block(kSqlExperiment, {"'" + o_.experiment + "'"}) + "\n\n" + sql_block(kSqlTrials, {exp_bind_}));
+  doc_.code(sql_block(kSqlExperiment, {"'" + experiment_name_ + "'"}) + "\n\n" + sql_block(kSqlTrials, {exp_bind_}));
 }
 
 void ReportBuilder::initial_noise_table() {
@@ -705,7 +718,8 @@ ReportSummary ReportBuilder::run() {
   std::ofstream md(summary_.report_md);
   md << doc_.markdown();
   if (!md) throw DataError(summary_.report_md + ": cannot write the report");
-  std::ofstream(summary_.report_html) << doc_.html("Report: " + o_.experiment, o_.out_dir);
+  std::ofstream(summary_.report_html) << doc_.html("Report: " + experiment_name_, o_.out_dir);
+  summary_.experiment = experiment_name_;
   summary_.seeds = data_.seeds.size();
   summary_.strategies = data_.strategies;
   summary_.warnings.insert(summary_.warnings.begin(), exclusions_.begin(), exclusions_.end());
@@ -714,9 +728,9 @@ ReportSummary ReportBuilder::run() {
 
 }  // namespace
 
-std::string ReportSummary::text() const {
+std::string ReportSummary::describe() const {
   std::ostringstream s;
-  s << "report: " << report_md << "\nhtml:   " << report_html << "\n" << seeds << " seeds, " << strategies.size()
+  s << "experiment '" << experiment << "'\nreport: " << report_md << "\nhtml:   " << report_html << "\n" << seeds << " seeds, " << strategies.size()
     << " strategies (" << join(strategies, ", ") << "), " << trials_used << " trials used, " << trials_excluded
     << " excluded, " << files.size() << " files written" << (figures_written ? "" : ", no figures") << "\n";
   for (const auto& w : warnings) s << "warning: " << w << "\n";

@@ -10,7 +10,7 @@ namespace harness::reports {
 
 struct ReportOptions {
   std::string db_path;
-  std::string experiment;
+  std::string experiment;  // empty: the database's only experiment (ConfigError if it holds several)
   std::string baseline = "he_base";
   std::string out_dir;
   int early_steps = 10;                   // Table 3: mean test accuracy over steps 1..early_steps
@@ -21,6 +21,7 @@ struct ReportOptions {
 
 // What write_report wrote, for the CLI to print.
 struct ReportSummary {
+  std::string experiment;   // the experiment reported on
   std::string report_md;    // path of report.md
   std::string report_html;  // path of report.html
   std::vector<std::string> files;  // every file written, report.md first
@@ -32,7 +33,7 @@ struct ReportSummary {
   std::vector<std::string> warnings;  // exclusions and skipped parts, one line each
 
   // A few lines: where the report is, what it covers, what was excluded.
-  std::string text() const;
+  std::string describe() const;
 };
 
 // Reads the database read-only and writes into out_dir (created if needed):

@@ -113,7 +113,7 @@ TEST_F(ReportTest, KnownShiftAppearsInEveryTable) {
   EXPECT_EQ(s.strategies, (std::vector<std::string>{"he_base", "mei", "warmup"}));
   EXPECT_EQ(s.trials_used, 18u);
   EXPECT_EQ(s.trials_excluded, 0u);
-  EXPECT_NE(s.text().find("report.md"), std::string::npos);
+  EXPECT_NE(s.describe().find("report.md"), std::string::npos);
 
   // Final accuracy: the +0.1 shift, computed independently from what was inserted.
   auto fin = read_csv(fs::path(out_) / "final_accuracy.csv");
@@ -182,7 +182,7 @@ TEST_F(ReportTest, KnownShiftAppearsInEveryTable) {
     EXPECT_NE(html.find("src=\"data:image/png;base64,iVBORw0KGgo"), std::string::npos);  // PNG magic, inlined
     EXPECT_EQ(html.find("src=\"accuracy"), std::string::npos);                              // nothing external
   } else {
-    ADD_FAILURE() << "gnuplot is installed here but no figure was written: " << s.text();
+    ADD_FAILURE() << "gnuplot is installed here but no figure was written: " << s.describe();
   }
 }
 
@@ -244,6 +244,26 @@ TEST_F(ReportTest, UnknownExperimentListsThePresentOnes) {
   }
 }
 
+TEST_F(ReportTest, WithoutANameTheOnlyExperimentIsReported) {
+  make_synthetic_db(db_, three_strategies());
+  ReportOptions o = options();
+  o.experiment.clear();
+  ReportSummary s = write_report(o);
+  EXPECT_EQ(s.experiment, "synthetic");
+  EXPECT_NE(slurp(s.report_md).find("# Report: synthetic"), std::string::npos);
+  SyntheticSpec second = three_strategies();
+  second.experiment = "another";
+  make_synthetic_db(db_, second);
+  try {
+    write_report(o);
+    FAIL() << "no error with two experiments and none named";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("the database holds 2: another, synthetic; name one with --experiment"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST_F(ReportTest, EmptyDatabaseIsAClearError) {
   db::Database::open(db_, db::OpenMode::ReadWrite);
   try {
@@ -267,7 +287,7 @@ TEST_F(ReportTest, WithoutGnuplotTheTablesAreStillWritten) {
   EXPECT_NE(md.find("Figures were skipped: gnuplot could not be run"), std::string::npos);
   EXPECT_TRUE(fs::exists(fs::path(out_) / "final_accuracy.csv"));
   EXPECT_FALSE(fs::exists(fs::path(out_) / "accuracy.png"));
-  EXPECT_NE(s.text().find("figures skipped"), std::string::npos);
+  EXPECT_NE(s.describe().find("figures skipped"), std::string::npos);
 }
 
 TEST_F(ReportTest, BootstrapSeedMakesTheReportReproducible) {
