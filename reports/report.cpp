@@ -618,7 +618,8 @@ void ReportBuilder::figures() {
     return;
   }
   doc_.paragraph("Drawn by " + fw.version() + " (" + fw.terminal() + " and svg terminals). Bands: +-1 standard "
-                 "deviation over seeds.");
+                 "deviation over seeds, at each evaluated step. Data: the curves query (under Steps to a target "
+                 "accuracy) and the step-1 query (under Initial noise).");
   struct Spec {
     std::string stem, caption;
     std::string error;
