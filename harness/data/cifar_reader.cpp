@@ -71,7 +71,8 @@ Dataset read_cifar(const std::vector<std::string>& files, CifarKind kind) {
   data.images = torch::empty({n, kChannels, kSide, kSide}, torch::kFloat32);
   data.labels = torch::empty({n}, torch::kInt64);
   data.num_classes = layout.classes;
-  data.origin = files.size() == 1 ? files.front() : files.front() + " (+" + std::to_string(files.size() - 1) + " files)";
+  data.origin =
+      files.size() == 1 ? files.front() : files.front() + " (+" + std::to_string(files.size() - 1) + " files)";
   float* image = data.images.data_ptr<float>();
   int64_t* label = data.labels.data_ptr<int64_t>();
   int64_t item = 0;

@@ -1,10 +1,10 @@
 // Whole-file reads: plain files through std::ifstream, gzip through zlib's gzread.
 #include "harness/data/file_bytes.h"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <fstream>
-#include <sys/stat.h>
 
 #include "harness/errors.h"
 

@@ -3,11 +3,10 @@
 // per-class permutation splits train from test.
 #include "harness/data/mnist_digits.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <sstream>
 #include <vector>
@@ -70,8 +69,8 @@ class DigitsHandler {
     return true;
   }
   bool parse_error(std::size_t position, const std::string& last_token, const nlohmann::detail::exception& error) {
-    throw DataError(path_ + ": not valid JSON at byte " + std::to_string(position) + " near '" + last_token +
-                    "' (" + error.what() + ")");
+    throw DataError(path_ + ": not valid JSON at byte " + std::to_string(position) + " near '" + last_token + "' (" +
+                    error.what() + ")");
   }
 
   void finish() const {
@@ -81,7 +80,8 @@ class DigitsHandler {
 
  private:
   bool scalar(const char* what) {
-    if (depth_ == 0) throw DataError(path_ + ": top-level value is " + what + ", expected an object with a \"data\" key");
+    if (depth_ == 0)
+      throw DataError(path_ + ": top-level value is " + what + ", expected an object with a \"data\" key");
     if (in_data_) fail_element(what);
     if (depth_ == 1 && key_ == "data") {
       throw DataError(path_ + ": \"data\" is " + std::string(what) + ", expected an array of numbers");
@@ -149,7 +149,9 @@ class SplitMix64 {
     return z ^ (z >> 31);
   }
   // Uniform in [0, bound) by the multiply-shift map; its bias is below 2^-40 here.
-  uint64_t below(uint64_t bound) { return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * bound) >> 64); }
+  uint64_t below(uint64_t bound) {
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * bound) >> 64);
+  }
 
  private:
   uint64_t state_;
@@ -190,7 +192,8 @@ Split load_mnist_digits(const std::string& dir, double test_fraction, uint64_t s
     const int64_t n = static_cast<int64_t>(per_class.back().size()) / kPixels;
     const int64_t k = std::llround(static_cast<double>(n) * test_fraction);
     // Each class has its own stream, so one file's size does not move another's split.
-    const std::vector<int64_t> order = seeded_permutation(n, split_seed * 0x100000001B3ull + static_cast<uint64_t>(digit));
+    const std::vector<int64_t> order =
+        seeded_permutation(n, split_seed * 0x100000001B3ull + static_cast<uint64_t>(digit));
     std::vector<bool> test(static_cast<size_t>(n), false);
     for (int64_t i = 0; i < k; ++i) test[static_cast<size_t>(order[static_cast<size_t>(i)])] = true;
     is_test.push_back(std::move(test));

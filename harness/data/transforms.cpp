@@ -87,7 +87,8 @@ Dataset select_classes(const Dataset& data, const std::vector<int64_t>& classes)
       throw DataError(what + ": class " + std::to_string(c) + " is out of range (the data set has " +
                       std::to_string(data.num_classes) + " classes, 0.." + std::to_string(data.num_classes - 1) + ")");
     }
-    if (new_label[static_cast<size_t>(c)] >= 0) throw DataError(what + ": class " + std::to_string(c) + " appears twice");
+    if (new_label[static_cast<size_t>(c)] >= 0)
+      throw DataError(what + ": class " + std::to_string(c) + " appears twice");
     new_label[static_cast<size_t>(c)] = static_cast<int64_t>(i);
   }
 

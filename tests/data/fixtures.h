@@ -1,6 +1,8 @@
 // Small generated data set files for the data tests, written to a temporary folder.
 #pragma once
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <cstdint>
@@ -12,9 +14,6 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace harness::testing {
 

@@ -108,8 +108,8 @@ TEST_F(MnistDigitsTest, SplitIsDeterministicPerSeed) {
 }
 
 TEST_F(MnistDigitsTest, IgnoresOtherKeys) {
-  testing::write_text(file(0), "{\"meta\": {\"x\": [1, [2, \"y\"]], \"data\": 5}, \"data\": [" +
-                                   digits_json(0, 1).substr(11));
+  testing::write_text(file(0),
+                      "{\"meta\": {\"x\": [1, [2, \"y\"]], \"data\": 5}, \"data\": [" + digits_json(0, 1).substr(11));
   const Split split = load_mnist_digits(dir_.str(), 0.0, 0);
   EXPECT_EQ(torch::bincount(split.train.labels, {}, 10)[0].item<int64_t>(), 1);
 }
@@ -126,7 +126,9 @@ TEST_F(MnistDigitsTest, RejectsMissingFile) {
 
 TEST_F(MnistDigitsTest, RejectsText) { expect_file_error(4, "{ \"data\": [0, 1,", {file(4), "not valid JSON"}); }
 TEST_F(MnistDigitsTest, RejectsGarbage) { expect_file_error(4, "hello", {file(4), "not valid JSON"}); }
-TEST_F(MnistDigitsTest, RejectsMissingDataKey) { expect_file_error(5, "{\"pixels\": [0, 1]}", {file(5), "no \"data\" key"}); }
+TEST_F(MnistDigitsTest, RejectsMissingDataKey) {
+  expect_file_error(5, "{\"pixels\": [0, 1]}", {file(5), "no \"data\" key"});
+}
 TEST_F(MnistDigitsTest, RejectsTopLevelArray) { expect_file_error(5, "[0, 1]", {file(5), "top-level"}); }
 TEST_F(MnistDigitsTest, RejectsDataString) {
   expect_file_error(6, "{\"data\": \"0,1\"}", {file(6), "\"data\" is a string"});

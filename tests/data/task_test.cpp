@@ -80,8 +80,11 @@ TEST(LoadTaskTest, WithoutNormalizationKeepsUnitRange) {
 }
 
 TEST(LoadTaskTest, UnknownDatasetListsValidNames) {
-  expect_error<ConfigError>([&] { load_task({"mnist", "", {}, 0.2, 0, true}); },
-                            {"'mnist'", "fashion-mnist", "mnist-digits", "idx", "cifar10", "cifar100", "cifar100-coarse"});
+  expect_error<ConfigError>(
+      [&] {
+        load_task({"mnist", "", {}, 0.2, 0, true});
+      },
+      {"'mnist'", "fashion-mnist", "mnist-digits", "idx", "cifar10", "cifar100", "cifar100-coarse"});
 }
 
 TEST(LoadTaskTest, PathRequiredForIdxAndCifar) {

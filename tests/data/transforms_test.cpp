@@ -59,7 +59,8 @@ TEST(ParseClassListTest, AcceptsRangesListsAndMixes) {
 }
 
 TEST(ParseClassListTest, RejectsBadText) {
-  for (const std::string text : {"a", "1-", "-3", "3-1", "1,,2", "1,", ",1", "1,1", "0-2,2", "1.5", "9999999", "1-2-3"}) {
+  for (const std::string text :
+       {"a", "1-", "-3", "3-1", "1,,2", "1,", ",1", "1,1", "0-2,2", "1.5", "9999999", "1-2-3"}) {
     SCOPED_TRACE(text);
     expect_error<ConfigError>([&] { parse_class_list(text); }, {"'" + text + "'"});
   }
