@@ -100,6 +100,7 @@ std::vector<int64_t> aux_binary_partition(int64_t num_classes, uint64_t seed) {
 PretrainResult pretrain(const PretrainOptions& options, const Split& source,
                         const std::function<void(const PretrainProgress&)>& on_progress) {
   const auto t0 = Clock::now();
+  torch::AutoGradMode grad_on(true);  // a caller's NoGradGuard must not silently break training
   check_options(options);
   const torch::Device device = parse_device(options.device);
   const int64_t num_classes = source.train.num_classes;

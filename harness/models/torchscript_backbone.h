@@ -26,6 +26,8 @@ class TorchScriptBackbone : public Backbone {
   int64_t features() const override { return features_; }
   std::string describe() const override;
 
+  torch::jit::Module& module() { return module_; }
+
  private:
   std::string path_;
   torch::jit::Module module_;
