@@ -62,6 +62,16 @@ TEST(ConvNet, HasExactlyTheProtocolLayers) {
   EXPECT_EQ(shapes, expected);
 }
 
+TEST(Architectures, VggAndResnetHaveTheDocumentedSizes) {
+  // vgg: convs 1->32, 32->32, 32->64, 64->64, 64->128, 128->128, all 3x3 with bias:
+  // 320 + 9248 + 18496 + 36928 + 73856 + 147584.
+  EXPECT_EQ(count_parameters(*make_backbone({"vgg", 1, 28})), 286432);
+  // resnet (bias-free convs before BN): stem 288 + 64; block 32->32: 2 * (9216 + 64);
+  // block 32->64: 18432 + 128 + 36864 + 128 + shortcut 2048 + 128;
+  // block 64->128: 73728 + 256 + 147456 + 256 + shortcut 8192 + 256.
+  EXPECT_EQ(count_parameters(*make_backbone({"resnet", 1, 28})), 352 + 18560 + 57728 + 230144);
+}
+
 TEST(Architectures, BatchNormInConvnetAndResnetNotInVgg) {
   auto convnet = make_backbone({"convnet", 1, 28});
   auto resnet = make_backbone({"resnet", 1, 28});
