@@ -168,8 +168,8 @@ std::unique_ptr<Backbone> load_checkpoint(const std::string& path, CheckpointMet
   for (const auto& b : backbone->module().buffers(true)) loaded.push_back(b);
   for (size_t i = 0; i < expected.size(); ++i) {
     if (loaded[i].sizes().vec() != expected[i].second) {
-      throw DataError("checkpoint " + path + ": tensor '" + expected[i].first + "' has the wrong shape for architecture '" +
-                      meta.arch + "'");
+      throw DataError("checkpoint " + path + ": tensor '" + expected[i].first +
+                      "' has the wrong shape for architecture '" + meta.arch + "'");
     }
   }
   if (meta_out) *meta_out = meta;

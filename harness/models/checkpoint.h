@@ -14,9 +14,9 @@ namespace harness {
 // What a checkpoint records besides the tensors. The architecture and input shape rebuild the
 // backbone; the rest documents the pretraining run.
 struct CheckpointMeta {
-  std::string arch;          // built-in architecture name (arch_names())
-  int64_t features = 0;      // K
-  int64_t in_channels = 1;   // input shape the backbone was trained on
+  std::string arch;         // built-in architecture name (arch_names())
+  int64_t features = 0;     // K
+  int64_t in_channels = 1;  // input shape the backbone was trained on
   int64_t image_size = 28;
   std::string source_dataset;           // e.g. "fashion-mnist"
   std::vector<int64_t> source_classes;  // subset of the source data set; empty = all

@@ -57,9 +57,9 @@ void check_split(const Dataset& d, const std::string& which, const ArchSpec& arc
       x.size(3) != arch.image_size) {
     std::ostringstream shape;
     shape << x.sizes();
-    throw DataError("pretrain: the " + name + " has images " + shape.str() + ", expected [" +
-                    std::to_string(d.size()) + ", " + std::to_string(arch.in_channels) + ", " +
-                    std::to_string(arch.image_size) + ", " + std::to_string(arch.image_size) + "]");
+    throw DataError("pretrain: the " + name + " has images " + shape.str() + ", expected [" + std::to_string(d.size()) +
+                    ", " + std::to_string(arch.in_channels) + ", " + std::to_string(arch.image_size) + ", " +
+                    std::to_string(arch.image_size) + "]");
   }
   const int64_t lo = d.labels.min().item<int64_t>(), hi = d.labels.max().item<int64_t>();
   if (lo < 0 || hi >= num_classes) {

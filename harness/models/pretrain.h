@@ -24,7 +24,7 @@ struct PretrainOptions {
   // B in (1 - B) CE(y) + B CE(y_b): weight of a second head classifying a random balanced
   // two-way partition of the source classes; 0 disables it. Must be in [0, 1).
   double aux_binary_weight = 0.0;
-  int threads = 0;  // CPU intra-op threads; 0 = all cores
+  int threads = 0;             // CPU intra-op threads; 0 = all cores
   std::string device = "cpu";  // "cpu", "cuda", "cuda:K"
 };
 
@@ -43,12 +43,12 @@ struct PretrainProgress {
 
 struct PretrainResult {
   std::unique_ptr<Backbone> backbone;  // a BuiltinBackbone, in eval mode, on the training device
-  CheckpointMeta meta;  // filled from the options and results; source_dataset = train origin, no normalization
-  double test_accuracy = 0.0;                // after the last epoch
+  CheckpointMeta meta;         // filled from the options and results; source_dataset = train origin, no normalization
+  double test_accuracy = 0.0;  // after the last epoch
   std::vector<double> epoch_test_accuracy;  // one per epoch
-  double images_per_second = 0.0;            // training throughput (evaluation excluded)
-  double seconds = 0.0;                      // total wall time including evaluation
-  std::vector<int64_t> aux_partition;        // class -> 0/1 when aux_binary_weight > 0, else empty
+  double images_per_second = 0.0;           // training throughput (evaluation excluded)
+  double seconds = 0.0;                     // total wall time including evaluation
+  std::vector<int64_t> aux_partition;       // class -> 0/1 when aux_binary_weight > 0, else empty
 };
 
 // Trains a fresh `options.arch` backbone with a linear head for the source classes on

@@ -33,8 +33,7 @@ torch::Tensor run(torch::jit::Module& module, const torch::Tensor& images, const
                     brief(e));
   }
   if (!out.isTensor()) {
-    throw DataError("TorchScript backbone " + path + ": forward must return a tensor [N, K], got " +
-                    out.tagKind());
+    throw DataError("TorchScript backbone " + path + ": forward must return a tensor [N, K], got " + out.tagKind());
   }
   torch::Tensor features = out.toTensor();
   if (features.dim() != 2 || features.size(0) != images.size(0)) {
@@ -95,8 +94,8 @@ std::unique_ptr<TorchScriptBackbone> load_torchscript_backbone(const std::string
   }
   module.train(was_training);
   if (features && *features != k) {
-    throw ConfigError("TorchScript backbone " + path + " returns K = " + std::to_string(k) +
-                      " features, expected " + std::to_string(*features));
+    throw ConfigError("TorchScript backbone " + path + " returns K = " + std::to_string(k) + " features, expected " +
+                      std::to_string(*features));
   }
   if (k < 1) throw DataError("TorchScript backbone " + path + ": forward returns zero features");
   return std::make_unique<TorchScriptBackbone>(path, std::move(module), k);

@@ -54,10 +54,11 @@ TEST(ConvNet, HasExactlyTheProtocolLayers) {
   EXPECT_EQ(count_parameters(*color), 93696);
 
   std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
-  for (const auto& item : gray->module().named_parameters()) shapes.emplace_back(item.key(), item.value().sizes().vec());
+  for (const auto& item : gray->module().named_parameters())
+    shapes.emplace_back(item.key(), item.value().sizes().vec());
   const std::vector<std::pair<std::string, std::vector<int64_t>>> expected{
-      {"conv1.weight", {32, 1, 3, 3}}, {"conv1.bias", {32}}, {"bn1.weight", {32}}, {"bn1.bias", {32}},
-      {"conv2.weight", {64, 32, 3, 3}}, {"conv2.bias", {64}}, {"bn2.weight", {64}}, {"bn2.bias", {64}},
+      {"conv1.weight", {32, 1, 3, 3}},   {"conv1.bias", {32}},  {"bn1.weight", {32}},  {"bn1.bias", {32}},
+      {"conv2.weight", {64, 32, 3, 3}},  {"conv2.bias", {64}},  {"bn2.weight", {64}},  {"bn2.bias", {64}},
       {"conv3.weight", {128, 64, 3, 3}}, {"conv3.bias", {128}}, {"bn3.weight", {128}}, {"bn3.bias", {128}}};
   EXPECT_EQ(shapes, expected);
 }

@@ -41,10 +41,11 @@ TEST(PretrainFashionMnist, ConvnetTwoEpochsReachesEightyPercent) {
                   (long long)p.epochs, p.test_accuracy, p.images_per_second, p.elapsed_seconds);
     }
   });
-  std::printf("convnet on Fashion-MNIST (%lld train, %lld test), 2 epochs, batch 256, lr 1e-3, %d threads: "
-              "test accuracy %.4f, %.0f images/s (training), %.1f s total\n",
-              (long long)data.train.size(), (long long)data.test.size(), at::get_num_threads(), r.test_accuracy,
-              r.images_per_second, r.seconds);
+  std::printf(
+      "convnet on Fashion-MNIST (%lld train, %lld test), 2 epochs, batch 256, lr 1e-3, %d threads: "
+      "test accuracy %.4f, %.0f images/s (training), %.1f s total\n",
+      (long long)data.train.size(), (long long)data.test.size(), at::get_num_threads(), r.test_accuracy,
+      r.images_per_second, r.seconds);
   EXPECT_GE(r.test_accuracy, 0.80);
 }
 

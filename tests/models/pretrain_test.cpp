@@ -4,11 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <numeric>
-
-#include <unistd.h>
 
 #include "harness/errors.h"
 #include "tests/models/fixtures.h"

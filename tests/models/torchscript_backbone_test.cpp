@@ -4,13 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <unistd.h>
 
 #include "harness/errors.h"
 
@@ -122,8 +121,8 @@ TEST_F(TorchScriptTest, ProbingForKLeavesBatchNormStatisticsAlone) {
   // train(true) then a forward does move them: the probe above would have been detected.
   backbone->train(true);
   backbone->forward(torch::randn({4, 3, 10, 10}) + 3);
-  EXPECT_FALSE(torch::equal(backbone->module().attr("bn").toModule().attr("running_mean").toTensor(),
-                            torch::zeros({8})));
+  EXPECT_FALSE(
+      torch::equal(backbone->module().attr("bn").toModule().attr("running_mean").toTensor(), torch::zeros({8})));
 }
 
 TEST_F(TorchScriptTest, GivenKMustAgree) {
