@@ -1,12 +1,13 @@
 // hadamard_bench: median time of the fixed_hadamard head (fast Walsh-Hadamard transform)
-// Usage: hadamard_bench [plugin.so (default: the build's fixed_hadamard.so)] [threads (default 1)]
 // against the same head as a dense matmul, K = 2048, C = 1000, batch 256 (see bench/README.md).
+// Usage: hadamard_bench [plugin.so (default: the build's fixed_hadamard.so)] [threads (default 1)]
 #include "harness/loader/loaded_strategy.h"
 
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
@@ -50,8 +51,11 @@ int main(int argc, char** argv) {
   spec.features = kFeatures;
   spec.classes = kClasses;
   torch::manual_seed(0);
-  auto head = strategy->make_head(spec, harness::sdk::Params(std::map<std::string, std::string>{{"alpha_init", "10"}}));
-  auto params = head->named_parameters();
+  auto kernel_head = strategy->make_head(spec, harness::sdk::Params(std::map<std::string, std::string>{
+                                                    {"alpha_init", "10"}, {"fwht_impl", "auto"}}));
+  auto ops_head = strategy->make_head(spec, harness::sdk::Params(std::map<std::string, std::string>{
+                                                 {"alpha_init", "10"}, {"fwht_impl", "tensor_ops"}}));
+  auto params = kernel_head->named_parameters();
   const auto alpha = params["alpha"], bias = params["bias"];
   const int64_t p = 2048;  // next power of two >= max(K, C)
   const auto dense = sylvester(p).narrow(0, 0, kClasses).narrow(1, 0, kFeatures).contiguous();  // [C, K] +-1
@@ -62,23 +66,31 @@ int main(int argc, char** argv) {
   const auto x = torch::randn({kBatch, kFeatures});
   {
     torch::NoGradGuard no_grad;
-    const double diff = (head->forward(x) - dense_head(x)).abs().max().item<double>();
-    std::cout << "max |fwht - dense| = " << diff << "\n";
+    std::cout << "max |kernel - dense| = " << (kernel_head->forward(x) - dense_head(x)).abs().max().item<double>()
+              << ", max |tensor_ops - dense| = " << (ops_head->forward(x) - dense_head(x)).abs().max().item<double>()
+              << "\n";
   }
-  double fwht_fwd = 0, dense_fwd = 0;
-  {
-    torch::NoGradGuard no_grad;
-    fwht_fwd = median_ms([&] { head->forward(x); });
-    dense_fwd = median_ms([&] { dense_head(x); });
-  }
+  struct Row {
+    const char* name;
+    std::function<torch::Tensor(const torch::Tensor&)> run;
+    double forward = 0, backward = 0;
+  };
+  std::vector<Row> rows = {{"fwht kernel (default)", [&](const torch::Tensor& in) { return kernel_head->forward(in); }},
+                           {"fwht tensor ops", [&](const torch::Tensor& in) { return ops_head->forward(in); }},
+                           {"dense matmul", dense_head}};
   auto xg = x.clone().requires_grad_(true);
-  const double fwht_bwd = median_ms([&] { head->forward(xg).sum().backward(); });
-  const double dense_bwd = median_ms([&] { dense_head(xg).sum().backward(); });
+  for (Row& row : rows) {
+    {
+      torch::NoGradGuard no_grad;
+      row.forward = median_ms([&] { row.run(x); });
+    }
+    row.backward = median_ms([&] { row.run(xg).sum().backward(); });
+  }
   std::cout << "K=" << kFeatures << " C=" << kClasses << " N=" << kBatch << " threads=" << threads
-            << " repeats=" << kRepeats << " (median ms)\n"
-            << "forward           fwht " << fwht_fwd << "  dense " << dense_fwd << "  dense/fwht "
-            << dense_fwd / fwht_fwd << "\n"
-            << "forward+backward  fwht " << fwht_bwd << "  dense " << dense_bwd << "  dense/fwht "
-            << dense_bwd / fwht_bwd << "\n";
+            << ", median of " << kRepeats << " runs (ms)\n";
+  std::printf("%-24s %10s %18s %14s\n", "head", "forward", "forward+backward", "dense/this fwd");
+  for (const Row& row : rows) {
+    std::printf("%-24s %10.3f %18.3f %14.2f\n", row.name, row.forward, row.backward, rows[2].forward / row.forward);
+  }
   return 0;
 }

@@ -85,10 +85,12 @@ TEST(FixedHadamard, OnlyAlphaAndBiasAreTrainable) {
   EXPECT_THAT(parameter_names(*head), UnorderedElementsAre("alpha", "bias"));
 }
 
-TEST(FixedHadamard, FwhtEqualsDenseHadamardMatmul) {
+class FixedHadamardImpl : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FixedHadamardImpl, FwhtEqualsDenseHadamardMatmul) {
   // K = 100 pads to P = 128; K = 64 = P; C > K pads to the next power of two of C.
   for (auto [k, c, p] : {std::tuple<int64_t, int64_t, int64_t>{100, 10, 128}, {64, 10, 64}, {20, 40, 64}}) {
-    auto head = make_head("fixed_hadamard", head_spec(k, c), {{"alpha_init", "2.5"}});
+    auto head = make_head("fixed_hadamard", head_spec(k, c), {{"alpha_init", "2.5"}, {"fwht_impl", GetParam()}});
     {
       torch::NoGradGuard no_grad;
       param(*head, "bias").copy_(torch::randn({c}));
@@ -111,9 +113,9 @@ TEST(FixedHadamard, ProjectionHasEntriesPlusMinusOneAndOrthogonalRows) {
   EXPECT_TRUE(torch::allclose(m.to(torch::kFloat64), sylvester(64).narrow(0, 0, kC), 1e-5, 1e-5));
 }
 
-TEST(FixedHadamard, GradientsFlowToFeaturesAndAlphaAsInTheDenseForm) {
+TEST_P(FixedHadamardImpl, GradientsFlowToFeaturesAndAlphaAsInTheDenseForm) {
   constexpr int64_t kK = 100, kC = 10;
-  auto head = make_head("fixed_hadamard", head_spec(kK, kC));
+  auto head = make_head("fixed_hadamard", head_spec(kK, kC), {{"fwht_impl", GetParam()}});
   const auto x0 = torch::randn({6, kK});
   const auto labels = torch::randint(kC, {6});
 
@@ -129,15 +131,18 @@ TEST(FixedHadamard, GradientsFlowToFeaturesAndAlphaAsInTheDenseForm) {
   EXPECT_TRUE(torch::allclose(fast_alpha, param(*head, "alpha").grad(), 1e-5, 1e-6));
 }
 
-TEST(FixedHadamard, ProjectionNeverChangesWithTraining) {
+TEST_P(FixedHadamardImpl, ProjectionNeverChangesWithTraining) {
   constexpr int64_t kK = 100, kC = 10;
-  auto head = make_head("fixed_hadamard", head_spec(kK, kC));
+  auto head = make_head("fixed_hadamard", head_spec(kK, kC), {{"fwht_impl", GetParam()}});
   train_a_little(*head, kK, kC);
   EXPECT_NE(param(*head, "alpha").item<double>(), 10.0);
   // After training, the head is still alpha * H x_hat + b with the same H.
   const auto x = torch::randn({9, kK});
   EXPECT_TRUE(torch::allclose(head->forward(x), dense_hadamard(*head, x, kC, 128), 1e-5, 1e-5));
 }
+
+// Both implementations: the CPU butterfly kernel (custom autograd function) and the tensor-op one.
+INSTANTIATE_TEST_SUITE_P(Impl, FixedHadamardImpl, ::testing::Values("auto", "tensor_ops"));
 
 }  // namespace
 }  // namespace harness::testing
