@@ -7,7 +7,7 @@
 #include "harness/data/dataset.h"
 #include "harness/device.h"
 #include "harness/loader/strategy_registry.h"
-#include "harness/models/backbone_factory.h"
+#include "harness/models/builtin_backbone.h"
 #include "harness/trial.h"
 
 #include <torch/torch.h>

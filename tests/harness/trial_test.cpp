@@ -11,7 +11,8 @@ namespace harness {
 namespace {
 
 // A small backbone: flatten + Linear + ReLU, K = 8. Records a checksum of every
-// training batch it sees, to check the pairing of strategies.
+// batch it sees (training, frozen or evaluation: a frozen backbone runs in eval
+// mode), to check the pairing of strategies.
 class TinyBackbone : public Backbone {
  public:
   explicit TinyBackbone(std::vector<double>* seen) : seen_(seen) {
@@ -19,7 +20,7 @@ class TinyBackbone : public Backbone {
     linear_ = torch::nn::Linear(16, 8);
   }
   torch::Tensor forward(const torch::Tensor& images) override {
-    if (linear_->is_training() && seen_) seen_->push_back(images.sum().item<double>());
+    if (seen_) seen_->push_back(images.sum().item<double>());
     return torch::relu(linear_->forward(images.flatten(1)));
   }
   std::vector<torch::Tensor> parameters() override { return linear_->parameters(); }
