@@ -22,12 +22,6 @@ namespace po = boost::program_options;
 namespace harness {
 namespace {
 
-std::string join_classes(const std::vector<int64_t>& classes) {
-  std::string out;
-  for (int64_t c : classes) out += (out.empty() ? "" : ",") + std::to_string(c);
-  return out;
-}
-
 // A checkpoint already trained with exactly these settings is reused.
 bool same_settings(const CheckpointMeta& meta, const PretrainOptions& options, const DataSpec& data) {
   return meta.arch == options.arch.arch && meta.epochs == options.epochs && meta.batch_size == options.batch_size &&

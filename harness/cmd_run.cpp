@@ -32,11 +32,16 @@ int cmd_run(const Args& args) {
   general.add_options()("help,h", "show this help")(
       "workers", po::value<int>(&options.workers)->default_value(1), "worker processes sharing the database")(
       "threads", po::value<int>(&options.threads)->default_value(0), "CPU threads per worker (0 = cores / workers)")(
+      "flush-seconds", po::value<double>(&options.flush_seconds)->default_value(2.0),
+      "longest time recorded steps wait in memory before they are written (queries see a running trial)")(
       "plugin-path", po::value<std::vector<std::string>>()->composing(), "folder or plugin file (repeatable)")(
       "db", po::value<std::string>(), "= --experiment.db")("seeds", po::value<std::string>(), "= --experiment.seeds")(
       "device", po::value<std::string>(), "= --experiment.device")(
       "strategies", po::value<std::string>(), "= --experiment.strategies")(
       "steps", po::value<std::string>(), "= --train.steps")("name", po::value<std::string>(), "= --experiment.name");
+  general.add_options()("shard", po::value<std::string>()->value_name("I/N"),
+                        "run only shard I of N (0 <= I < N): a balanced block of the trials, for one machine of a "
+                        "cluster; give each shard its own --db and combine them with `harness merge`");
   po::options_description keys("experiment keys");
   add_experiment_options(keys);
   po::options_description hidden;
@@ -59,8 +64,10 @@ int cmd_run(const Args& args) {
     }
   }
   if (options.workers < 1) throw ConfigError("--workers must be at least 1");
+  if (!(options.flush_seconds >= 0)) throw ConfigError("--flush-seconds must be >= 0");
   const std::string file = vm.count("experiment-file") ? vm["experiment-file"].as<std::string>() : "";
   const ExperimentConfig config = load_experiment(vm, file);
+  if (vm.count("shard")) options.shard = parse_shard(vm["shard"].as<std::string>());
 
   const auto cli_paths = vm.count("plugin-path") ? vm["plugin-path"].as<std::vector<std::string>>()
                                                   : std::vector<std::string>{};

@@ -76,9 +76,10 @@ std::string params_json(const sdk::Params& params) {
   return j.dump();
 }
 
-// Records the experiment, plugins and trials (idempotent); returns the experiment id.
+// Records the experiment, plugins and trials (idempotent); returns the experiment id. A shard records
+// only its block of the trials; the configuration (and its hash) is the same in every shard.
 int64_t record_experiment(db::Store& store, const ExperimentConfig& config, const Prepared& prepared,
-                          const torch::Device& device) {
+                          const torch::Device& device, const Shard& shard) {
   db::ExperimentRecord record;
   record.name = config.name;
   record.config_text = config.resolved_text();
@@ -97,7 +98,7 @@ int64_t record_experiment(db::Store& store, const ExperimentConfig& config, cons
       trials.push_back({entry.label, seed, params_json(prepared.params_by_label.at(entry.label)), config.train.steps});
     }
   }
-  store.ensure_trials(experiment_id, trials);
+  store.ensure_trials(experiment_id, shard_subset(trials, shard));
   return experiment_id;
 }
 
@@ -228,15 +229,18 @@ int run_experiment(const ExperimentConfig& config, const StrategyRegistry& regis
   if (auto parent = std::filesystem::path(config.db_path).parent_path(); !parent.empty()) {
     std::filesystem::create_directories(parent);
   }
-  db::Store store = db::Store::open(config.db_path);
-  const int64_t experiment_id = record_experiment(store, config, prepared, device);
+  db::StoreOptions store_options;
+  store_options.recorder.flush_seconds = options.flush_seconds;
+  db::Store store = db::Store::open(config.db_path, store_options);
+  const int64_t experiment_id = record_experiment(store, config, prepared, device, options.shard);
 
   if (options.is_worker) {
     work(config, prepared, store, experiment_id, device, /*show_progress=*/false);
     return kExitOk;
   }
   const db::StatusCounts before = store.status_counts(experiment_id);
-  std::cerr << "run " << config.name << ": " << before.total() << " trials (" << config.strategies.size()
+  std::cerr << "run " << config.name << ": " << before.total() << " trials ("
+            << (options.shard.whole() ? "" : "shard " + options.shard.str() + " of ") << config.strategies.size()
             << " strategies x " << config.seeds.size() << " seeds), " << before.done << " already done; device "
             << device.str() << ", " << options.workers << " worker(s) x " << threads << " thread(s); db "
             << config.db_path << "\n";

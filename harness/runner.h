@@ -3,6 +3,7 @@
 #pragma once
 
 #include "harness/config.h"
+#include "harness/shard.h"
 
 #include <string>
 #include <vector>
@@ -15,7 +16,9 @@ struct RunOptions {
   int workers = 1;        // processes; each claims trials until none is left
   int threads = 0;        // CPU threads per process (0 = cores / workers)
   bool is_worker = false; // this process was spawned by a coordinator
+  double flush_seconds = 2.0;  // longest time recorded steps wait in memory before they are written
   std::vector<std::string> worker_argv;  // how to start a worker (this executable and its arguments)
+  Shard shard;  // run only this shard's block of the trials (--shard I/N); its database holds only those
 };
 
 // Runs every pending trial of the experiment. Returns the exit status: 0 when

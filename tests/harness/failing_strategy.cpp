@@ -1,0 +1,48 @@
+// Test plugin: a linear head that fails at a chosen training step, by throwing or by
+// producing NaN logits, so the runner's handling of failing trials can be tested.
+#include <harness/strategy.h>
+
+#include <cmath>
+#include <stdexcept>
+
+namespace {
+
+namespace sdk = harness::sdk;
+
+class FailingHead final : public sdk::LinearHead {
+ public:
+  FailingHead(int64_t features, int64_t classes, int64_t fail_at, bool nan)
+      : LinearHead(features, classes), fail_at_(fail_at), nan_(nan) {}
+  torch::Tensor forward(const torch::Tensor& features) override {
+    if (is_training() && ++training_calls_ == fail_at_) {
+      if (!nan_) throw std::runtime_error("failing_strategy gave up at step " + std::to_string(fail_at_));
+      return LinearHead::forward(features) * NAN;
+    }
+    return LinearHead::forward(features);
+  }
+
+ private:
+  int64_t fail_at_;
+  bool nan_;
+  int64_t training_calls_ = 0;
+};
+
+class FailingStrategy final : public sdk::Strategy {
+ public:
+  std::string name() const override { return "failing_strategy"; }
+  std::string version() const override { return "1.0.0"; }
+  std::string description() const override { return "test plugin: fails at step fail_at (throw or NaN)"; }
+  std::vector<sdk::ParamSpec> parameters() const override {
+    return {{"fail_at", sdk::ParamType::Int, "3", "training step at which the head fails", 1.0, std::nullopt, {}},
+            {"mode", sdk::ParamType::String, "throw", "throw an exception or return NaN logits", std::nullopt,
+             std::nullopt, {"throw", "nan"}}};
+  }
+  std::shared_ptr<sdk::Head> make_head(const sdk::HeadSpec& spec, const sdk::Params& params) const override {
+    return std::make_shared<FailingHead>(spec.features, spec.classes, params.integer("fail_at"),
+                                         params.text("mode") == "nan");
+  }
+};
+
+}  // namespace
+
+HARNESS_EXPORT_STRATEGY(FailingStrategy)
