@@ -11,6 +11,7 @@ using Args = std::vector<std::string>;
 
 int cmd_pretrain(const Args& args);
 int cmd_run(const Args& args);
+int cmd_merge(const Args& args);
 int cmd_report(const Args& args);
 int cmd_query(const Args& args);
 int cmd_strategies(const Args& args);

@@ -17,6 +17,7 @@ usage: harness COMMAND [options]      (harness COMMAND --help for its options)
 commands:
   pretrain     train a backbone on a source data set and save a checkpoint
   run          run an experiment file's paired, seeded trials into a SQLite database
+  merge        combine the databases of a sharded run (harness run --shard I/N) into one
   report       write the statistical comparison (markdown, HTML, CSV, figures)
   query        run a read-only SQL query on a results database
   strategies   list the strategy plugins, or show one's parameters
@@ -27,7 +28,7 @@ commands:
 int main(int argc, char** argv) {
   using Command = int (*)(const harness::Args&);
   const std::map<std::string, Command> commands = {
-      {"pretrain", harness::cmd_pretrain}, {"run", harness::cmd_run},
+      {"pretrain", harness::cmd_pretrain}, {"run", harness::cmd_run},       {"merge", harness::cmd_merge},
       {"report", harness::cmd_report},     {"query", harness::cmd_query},
       {"strategies", harness::cmd_strategies},
   };
