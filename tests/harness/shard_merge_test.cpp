@@ -1,0 +1,307 @@
+// End to end: one experiment run whole and as 3 shards (`harness run --shard I/3`, each its own database),
+// the shards combined with `harness merge`; every step value and every report table must be identical.
+#include "db/database.h"
+#include "reports/report.h"
+#include "tests/data/fixtures.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace harness {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+constexpr int64_t kClasses = 3, kSize = 12, kTrain = 240, kTest = 90;
+constexpr int kSeeds = 3, kStrategies = 3, kSteps = 25, kShards = 3;
+
+// IDX files of kClasses classes: class c brightens its own horizontal band, with deterministic noise; a
+// quarter of the labels are wrong, so accuracies stay below 1 and differ between seeds and strategies.
+void write_idx_task(const std::string& dir) {
+  uint32_t state = 2024;
+  auto noise = [&state] {
+    state = state * 1664525u + 1013904223u;
+    return static_cast<int>(state >> 24) % 96;
+  };
+  auto write_split = [&](const std::string& prefix, uint32_t n) {
+    std::vector<uint8_t> pixels(size_t{n} * kSize * kSize), labels(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      const int64_t c = i % kClasses;
+      const int draw = noise();
+      labels[i] = static_cast<uint8_t>(draw % 4 == 0 ? (c + 1 + draw / 4 % 2) % kClasses : c);
+      for (int64_t r = 0; r < kSize; ++r) {
+        const bool lit = r / (kSize / kClasses) == c;
+        for (int64_t col = 0; col < kSize; ++col) {
+          pixels[(size_t{i} * kSize + r) * kSize + col] = static_cast<uint8_t>((lit ? 140 : 20) + noise());
+        }
+      }
+    }
+    testing::write_bytes(dir + "/" + prefix + "-images-idx3-ubyte",
+                         testing::idx_bytes(0x803, {n, kSize, kSize}, pixels));
+    testing::write_bytes(dir + "/" + prefix + "-labels-idx1-ubyte", testing::idx_bytes(0x801, {n}, labels));
+  };
+  write_split("train", kTrain);
+  write_split("t10k", kTest);
+}
+
+// Starts the harness binary with its stdout and stderr going to `log`.
+pid_t spawn_harness(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> argv = {HARNESS_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("could not start " + argv[0]);
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string read_text(const std::string& path) {
+  const auto bytes = testing::read_bytes(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+db::Table query(const std::string& db_path, const std::string& sql) {
+  return db::Database::open(db_path, db::OpenMode::ReadOnly).query(sql);
+}
+
+int64_t count(const std::string& db_path, const std::string& sql) {
+  return std::get<int64_t>(query(db_path, sql).rows.at(0).at(0));
+}
+
+// Every column of every step row except the wall times (step_seconds, eval_seconds), then every metric,
+// keyed by experiment, strategy and seed rather than ids, in a fixed order.
+db::Table recorded_values(const std::string& db_path) {
+  std::string columns;
+  for (const auto& row : query(db_path, "PRAGMA table_info(steps)").rows) {
+    const std::string name = std::get<std::string>(row.at(1));
+    if (name == "trial_id" || name == "step_seconds" || name == "eval_seconds") continue;
+    columns += ", s." + name;
+  }
+  db::Table steps =
+      query(db_path, "SELECT e.name, t.strategy, t.seed, t.status, t.params_json, t.planned_steps" + columns +
+                         " FROM steps s JOIN trials t ON t.id = s.trial_id JOIN experiments e ON "
+                         "e.id = t.experiment_id ORDER BY e.name, t.strategy, t.seed, s.step");
+  const db::Table metrics = query(db_path,
+                                  "SELECT t.strategy, t.seed, m.step, m.name, m.value FROM metrics m JOIN trials t "
+                                  "ON t.id = m.trial_id ORDER BY t.strategy, t.seed, m.step, m.name");
+  steps.rows.insert(steps.rows.end(), metrics.rows.begin(), metrics.rows.end());
+  return steps;
+}
+
+// (strategy, seed) of every trial of a database.
+std::set<std::pair<std::string, int64_t>> trial_keys(const std::string& db_path) {
+  std::set<std::pair<std::string, int64_t>> keys;
+  for (const auto& r : query(db_path, "SELECT strategy, seed FROM trials").rows) {
+    keys.insert({std::get<std::string>(r[0]), std::get<int64_t>(r[1])});
+  }
+  return keys;
+}
+
+// The CSV tables of a report, by file name. Figures are skipped (no gnuplot): they are drawn from the same data.
+std::map<std::string, std::string> report_tables(const std::string& db_path, const std::string& out_dir) {
+  reports::ReportOptions options;
+  options.db_path = db_path;
+  options.out_dir = out_dir;
+  options.gnuplot_command = "/nonexistent/gnuplot";
+  reports::write_report(options);
+  std::map<std::string, std::string> tables;
+  for (const auto& entry : std::filesystem::directory_iterator(out_dir)) {
+    if (entry.path().extension() == ".csv") tables[entry.path().filename().string()] = read_text(entry.path().string());
+  }
+  return tables;
+}
+
+// Generated data, a pretrained checkpoint, an experiment file; the whole run and the 3 shard runs.
+class ShardMerge : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<TempDir>();
+    write_idx_task(dir_->file("data"));
+    ASSERT_EQ(wait_exit(spawn_harness({"pretrain", "--arch", "convnet", "--dataset", "idx", "--data-path",
+                                       dir_->file("data"), "--epochs", "1", "--batch-size", "32", "--seed", "1",
+                                       "--device", "cpu", "--threads", "1", "--out", dir_->file("convnet.pt")},
+                                      dir_->file("pretrain.log"))),
+              0)
+        << read_text(dir_->file("pretrain.log"));
+    testing::write_text(dir_->file("experiment.ini"),
+                        "[experiment]\nname = sharded\nseeds = " + std::to_string(kSeeds) +
+                            "\nstrategies = he_base, mei_fn, warmup\ndevice = cpu\n"
+                            "[backbone]\ncheckpoint = " +
+                            dir_->file("convnet.pt") +
+                            "\n"
+                            "[data]\ndataset = idx\npath = " +
+                            dir_->file("data") +
+                            "\n"
+                            "[train]\nsteps = " +
+                            std::to_string(kSteps) +
+                            "\nbatch_size = 32\nlr = 1e-3\ndense_eval_steps = 5\neval_every = 10\n"
+                            "[strategy.warmup]\nwarmup_steps = 3\n");
+    // The whole experiment and its 3 shards, 2 processes at a time, one thread each (as a reference
+    // needs for bit-identical numbers).
+    std::vector<std::pair<std::vector<std::string>, std::string>> runs = {{{"--db", whole_db()}, "whole.log"}};
+    for (int i = 0; i < kShards; ++i) {
+      runs.push_back({{"--db", shard_db(i), "--shard", std::to_string(i) + "/" + std::to_string(kShards)},
+                      "shard" + std::to_string(i) + ".log"});
+    }
+    for (std::size_t first = 0; first < runs.size(); first += 2) {
+      std::vector<std::pair<pid_t, std::string>> running;
+      for (std::size_t i = first; i < std::min(first + 2, runs.size()); ++i) {
+        std::vector<std::string> args = {"run", dir_->file("experiment.ini"), "--threads", "1"};
+        args.insert(args.end(), runs[i].first.begin(), runs[i].first.end());
+        running.push_back({spawn_harness(args, dir_->file(runs[i].second)), runs[i].second});
+      }
+      for (const auto& [pid, log] : running) ASSERT_EQ(wait_exit(pid), 0) << read_text(dir_->file(log));
+    }
+  }
+  static void TearDownTestSuite() { dir_.reset(); }
+
+  static std::string whole_db() { return dir_->file("whole.db"); }
+  static std::string shard_db(int i) { return dir_->file("shard-" + std::to_string(i) + ".db"); }
+  static std::vector<std::string> shard_dbs() {
+    std::vector<std::string> dbs;
+    for (int i = 0; i < kShards; ++i) dbs.push_back(shard_db(i));
+    return dbs;
+  }
+  // `harness merge OUT IN...`; returns the exit status, the output in `log`.
+  static int merge(const std::string& out, const std::vector<std::string>& inputs, const std::string& log) {
+    std::vector<std::string> args = {"merge", out};
+    args.insert(args.end(), inputs.begin(), inputs.end());
+    return wait_exit(spawn_harness(args, dir_->file(log)));
+  }
+
+  static std::unique_ptr<TempDir> dir_;
+};
+std::unique_ptr<TempDir> ShardMerge::dir_;
+
+TEST_F(ShardMerge, EveryTrialRunsInExactlyOneShardOfBalancedSize) {
+  std::set<std::pair<std::string, int64_t>> all;
+  for (int i = 0; i < kShards; ++i) {
+    const auto keys = trial_keys(shard_db(i));
+    EXPECT_EQ(keys.size(), static_cast<std::size_t>(kSeeds * kStrategies / kShards)) << "shard " << i;
+    for (const auto& key : keys) EXPECT_TRUE(all.insert(key).second) << key.first << " seed " << key.second;
+    EXPECT_EQ(count(shard_db(i), "SELECT COUNT(*) FROM trials WHERE status != 'done'"), 0);
+    // The same configuration, so the same hash, in every shard.
+    EXPECT_EQ(query(shard_db(i), "SELECT config_text, config_hash FROM experiments").rows,
+              query(whole_db(), "SELECT config_text, config_hash FROM experiments").rows);
+  }
+  EXPECT_EQ(all, trial_keys(whole_db()));
+  // Blocks of the canonical order: shard 0 holds seed 0 with every strategy.
+  EXPECT_EQ(trial_keys(shard_db(0)),
+            (std::set<std::pair<std::string, int64_t>>{{"he_base", 0}, {"mei_fn", 0}, {"warmup", 0}}));
+  EXPECT_THAT(read_text(dir_->file("shard1.log")), HasSubstr("3 trials (shard 1/3 of 3 strategies x 3 seeds)"));
+}
+
+TEST_F(ShardMerge, TheMergedDatabaseHoldsExactlyTheValuesAndReportOfTheWholeRun) {
+  const std::string merged = dir_->file("merged.db");
+  ASSERT_EQ(merge(merged, shard_dbs(), "merge.log"), 0) << read_text(dir_->file("merge.log"));
+  EXPECT_THAT(read_text(dir_->file("merge.log")), HasSubstr("experiment 'sharded': 9 of 9 trials done"));
+
+  const db::Table expected = recorded_values(whole_db());
+  const db::Table actual = recorded_values(merged);
+  ASSERT_GT(expected.rows.size(), static_cast<std::size_t>(kSeeds * kStrategies * kSteps));  // steps, then metrics
+  ASSERT_EQ(actual.rows.size(), expected.rows.size());
+  for (std::size_t i = 0; i < expected.rows.size(); ++i) ASSERT_EQ(actual.rows[i], expected.rows[i]) << "row " << i;
+  EXPECT_EQ(count(merged, "SELECT COUNT(*) FROM steps"), kSeeds * kStrategies * kSteps);
+
+  const auto whole_tables = report_tables(whole_db(), dir_->file("report-whole"));
+  const auto merged_tables = report_tables(merged, dir_->file("report-merged"));
+  ASSERT_GE(whole_tables.size(), 3u);
+  EXPECT_EQ(merged_tables, whole_tables);
+}
+
+TEST_F(ShardMerge, TheOrderOfTheInputsDoesNotChangeTheValuesOrTheReport) {
+  const std::string merged = dir_->file("reversed.db");
+  ASSERT_EQ(merge(merged, {shard_db(2), shard_db(0), shard_db(1)}, "reversed.log"), 0)
+      << read_text(dir_->file("reversed.log"));
+  EXPECT_EQ(recorded_values(merged).rows, recorded_values(whole_db()).rows);
+  EXPECT_EQ(report_tables(merged, dir_->file("report-reversed")),
+            report_tables(whole_db(), dir_->file("report-whole-2")));
+}
+
+TEST_F(ShardMerge, MergingAShardAgainAddsNothing) {
+  const std::string merged = dir_->file("again.db");
+  ASSERT_EQ(merge(merged, shard_dbs(), "again1.log"), 0) << read_text(dir_->file("again1.log"));
+  const db::Table once = recorded_values(merged);
+  ASSERT_EQ(merge(merged, {shard_db(1), shard_db(1)}, "again2.log"), 0) << read_text(dir_->file("again2.log"));
+  EXPECT_THAT(read_text(dir_->file("again2.log")), HasSubstr("0 trials added, 0 replaced, 3 already in"));
+  EXPECT_EQ(recorded_values(merged).rows, once.rows);
+  EXPECT_EQ(count(merged, "SELECT COUNT(*) FROM trials"), kSeeds * kStrategies);
+}
+
+TEST_F(ShardMerge, AMissingShardIsNamedAndTheExitStatusSaysSo) {
+  const std::string partial = dir_->file("partial.db");
+  EXPECT_EQ(merge(partial, {shard_db(0), shard_db(2)}, "partial.log"), 1);
+  EXPECT_THAT(read_text(dir_->file("partial.log")),
+              HasSubstr("6 of 9 trials done, 3 missing (no shard database with them was merged: he_base seed 1, "
+                        "mei_fn seed 1, warmup seed 1)"));
+  // The late shard completes it.
+  EXPECT_EQ(merge(partial, {shard_db(1)}, "partial2.log"), 0) << read_text(dir_->file("partial2.log"));
+  EXPECT_EQ(recorded_values(partial).rows, recorded_values(whole_db()).rows);
+}
+
+TEST_F(ShardMerge, RefusesAnotherConfigurationAndAnotherSchemaVersionNamingTheFile) {
+  // The same experiment name with one seed and fewer steps: another configuration.
+  const std::string other = dir_->file("other.db");
+  ASSERT_EQ(wait_exit(spawn_harness(
+                {"run", dir_->file("experiment.ini"), "--threads", "1", "--db", other, "--steps", "2", "--seeds", "1"},
+                dir_->file("other.log"))),
+            0)
+      << read_text(dir_->file("other.log"));
+  const std::string out = dir_->file("refused.db");
+  EXPECT_EQ(merge(out, {shard_db(0), other}, "refused.log"), 2);
+  EXPECT_THAT(read_text(dir_->file("refused.log")),
+              ::testing::AllOf(HasSubstr("cannot merge " + other + ": experiment 'sharded' has configuration hash"),
+                               HasSubstr("first difference, line 3: 'seeds = 0' vs 'seeds = 0, 1, 2'")));
+  EXPECT_FALSE(std::filesystem::exists(out));
+
+  const std::string old = dir_->file("old.db");
+  std::filesystem::copy_file(shard_db(2), old);
+  db::Database::open(old, db::OpenMode::ReadWrite).exec("PRAGMA user_version = 7");
+  EXPECT_EQ(merge(out, {shard_db(0), old}, "old.log"), 2);
+  EXPECT_THAT(read_text(dir_->file("old.log")), HasSubstr("results database " + old + " has schema version 7"));
+  EXPECT_FALSE(std::filesystem::exists(out));
+
+  EXPECT_EQ(merge(out, {}, "usage.log"), 2);
+  EXPECT_THAT(read_text(dir_->file("usage.log")), HasSubstr("harness merge OUT.db IN.db..."));
+}
+
+TEST_F(ShardMerge, ABadShardIsRefused) {
+  for (const std::string bad : {"3/3", "1", "x/2"}) {
+    EXPECT_EQ(
+        wait_exit(spawn_harness({"run", dir_->file("experiment.ini"), "--db", dir_->file("bad.db"), "--shard", bad},
+                                dir_->file("bad.log"))),
+        2);
+    EXPECT_THAT(read_text(dir_->file("bad.log")), HasSubstr("--shard '" + bad + "'"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_->file("bad.db")));
+}
+
+}  // namespace
+}  // namespace harness
