@@ -107,27 +107,36 @@ int main(int argc, char** argv) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / steps;
   };
 
-  std::vector<double> on, off, step_times, eval_times;
+  // Every repeat runs all four side by side, so a change in the machine's load hits each alike;
+  // the ratios are taken within a repeat, then their median is reported.
+  std::vector<double> on, off, py, py_plain, step_medians, overhead, ratio, ratio_plain;
   run(false, false, nullptr);  // warm-up
-  for (int r = 0; r < repeats; ++r) {  // interleaved, so drift of the machine hits both alike
+  for (int r = 0; r < repeats; ++r) {
+    std::vector<double> step_times;
     off.push_back(run(false, false, nullptr));
-    on.push_back(run(true, false, nullptr));
+    on.push_back(run(true, false, &step_times));
+    py.push_back(python_median(threads, steps, false));
+    py_plain.push_back(python_median(threads, steps, true));
+    step_medians.push_back(median(step_times));
+    overhead.push_back(on.back() / off.back() - 1.0);
+    ratio.push_back(step_medians.back() / py.back());
+    ratio_plain.push_back(step_medians.back() / py_plain.back());
+    std::printf("  repeat %d: off %.4f s, on %.4f s, harness step %.4f s, python %.4f s, python plain %.4f s\n", r + 1,
+                off.back(), on.back(), step_medians.back(), py.back(), py_plain.back());
   }
-  run(false, false, &step_times);
+  std::vector<double> eval_times;
   run(false, true, &eval_times);
-  const double py = python_median(threads, steps, false);
-  const double py_plain = python_median(threads, steps, true);
-  const double step_median = median(step_times);
 
-  std::printf("step_bench: convnet, batch 256, 28x28x1, %d threads, %d steps x %d repeats\n", threads, steps, repeats);
-  std::printf("  trial time per step, recording off (median of repeats): %.4f s\n", median(off));
-  std::printf("  trial time per step, recording on  (median of repeats): %.4f s\n", median(on));
-  std::printf("  recording overhead: %+.2f%%\n", 100.0 * (median(on) / median(off) - 1.0));
-  std::printf("  harness median training step (measurements included): %.4f s\n", step_median);
-  std::printf("  python  median training step (same measurements):     %.4f s  ratio harness/python %.3f\n", py,
-              step_median / py);
+  std::printf("step_bench: convnet, batch 256, 28x28x1, %d threads, %d steps x %d repeats (medians over repeats)\n",
+              threads, steps, repeats);
+  std::printf("  trial time per step, recording off: %.4f s\n", median(off));
+  std::printf("  trial time per step, recording on:  %.4f s\n", median(on));
+  std::printf("  recording overhead (per repeat, on/off - 1): %+.2f%%\n", 100.0 * median(overhead));
+  std::printf("  harness median training step (measurements included): %.4f s\n", median(step_medians));
+  std::printf("  python  median training step (same measurements):     %.4f s  ratio harness/python %.3f\n",
+              median(py), median(ratio));
   std::printf("  python  median training step (no measurements):       %.4f s  ratio harness/python %.3f\n",
-              py_plain, step_median / py_plain);
+              median(py_plain), median(ratio_plain));
   std::printf("  harness median step with test evaluation (2000 images) every step: %.4f s\n", median(eval_times));
   return 0;
 }
