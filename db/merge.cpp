@@ -2,6 +2,7 @@
 #include "db/merge.h"
 
 #include "db/busy_retry.h"
+#include "db/config_text.h"
 #include "db/statement.h"
 #include "db/transaction.h"
 
@@ -31,24 +32,6 @@ struct SeenExperiment {
   std::string torch_version;
   std::string git_revision;
 };
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// "line 3: 'seeds = 0, 1' vs 'seeds = 0, 1, 2'": where two configuration texts first differ.
-std::string first_difference(const std::string& a, const std::string& b) {
-  const std::vector<std::string> la = lines_of(a), lb = lines_of(b);
-  for (std::size_t i = 0; i < std::max(la.size(), lb.size()); ++i) {
-    const std::string x = i < la.size() ? "'" + la[i] + "'" : "(no line)";
-    const std::string y = i < lb.size() ? "'" + lb[i] + "'" : "(no line)";
-    if (x != y) return "line " + std::to_string(i + 1) + ": " + x + " vs " + y;
-  }
-  return "the texts are equal; only the hashes differ";
-}
 
 // Checks the experiments of `db` (read from `file`) against those seen so far, then adds the new ones.
 void check_experiments(const Database& db, const std::string& file, std::map<std::string, SeenExperiment>& seen,

@@ -2,6 +2,7 @@
 #include "db/store.h"
 
 #include "db/busy_retry.h"
+#include "db/config_text.h"
 #include "db/statement.h"
 #include "db/transaction.h"
 
@@ -46,15 +47,16 @@ Store Store::open(const std::string& path, const StoreOptions& options) {
 int64_t Store::ensure_experiment(const ExperimentRecord& r) {
   return retry_on_busy(db_.path(), options_.max_busy_wait, [&] {
     Transaction transaction(db_, TransactionMode::Immediate);
-    Statement find(db_, "SELECT id, config_hash FROM experiments WHERE name = ?1");
+    Statement find(db_, "SELECT id, config_hash, config_text FROM experiments WHERE name = ?1");
     find.bind(1, r.name);
     if (find.step()) {
       const int64_t id = find.column_int64(0);
       const std::string stored_hash = find.column_text(1);
       if (stored_hash != r.config_hash) {
         throw DbError(db_.path() + ": experiment '" + r.name + "' already exists with configuration hash " +
-                      stored_hash + ", but this configuration hashes to " + r.config_hash +
-                      ": its results would mix two configurations. Give the experiment a new name (e.g. '" +
+                      stored_hash + ", but this configuration hashes to " + r.config_hash + " (first difference, " +
+                      first_difference(find.column_text(2), r.config_text) +
+                      "): its results would mix two configurations. Give the experiment a new name (e.g. '" +
                       r.name + "-2') or use another database file");
       }
       find.reset();

@@ -8,6 +8,7 @@
 #include "harness/data/task.h"
 #include "harness/device.h"
 #include "harness/errors.h"
+#include "harness/loader/loaded_strategy.h"
 #include "harness/loader/strategy_registry.h"
 #include "harness/models/checkpoint.h"
 #include "harness/models/torchscript_backbone.h"
@@ -76,13 +77,22 @@ std::string params_json(const sdk::Params& params) {
   return j.dump();
 }
 
+// The backbone file's content is part of the configuration: a rerun (or a shard, or a later
+// session resuming a study) with a different file under the same path must not mix its trials
+// with the recorded ones, so the hash then differs and ensure_experiment refuses the run.
+std::string backbone_fingerprint(const ExperimentConfig& config) {
+  const std::string& file = config.backbone.checkpoint.empty() ? config.backbone.torchscript : config.backbone.checkpoint;
+  if (!std::filesystem::exists(file)) throw ConfigError("backbone file " + file + " does not exist");
+  return "\n# backbone file SHA-1: " + sha1_file(file) + "\n";
+}
+
 // Records the experiment, plugins and trials (idempotent); returns the experiment id. A shard records
 // only its block of the trials; the configuration (and its hash) is the same in every shard.
 int64_t record_experiment(db::Store& store, const ExperimentConfig& config, const Prepared& prepared,
                           const torch::Device& device, const Shard& shard) {
   db::ExperimentRecord record;
   record.name = config.name;
-  record.config_text = config.resolved_text();
+  record.config_text = config.resolved_text() + backbone_fingerprint(config);
   record.config_hash = sha1_hex(record.config_text);
   record.harness_version = HARNESS_VERSION;
   record.git_revision = HARNESS_GIT_REVISION;

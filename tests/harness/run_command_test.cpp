@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -121,24 +122,28 @@ class RunCommand : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = std::make_unique<TempDir>();
     write_idx_task(dir_->file("data"));
-    const int pretrain = wait_exit(spawn_harness(
-        {"pretrain", "--arch", "convnet", "--dataset", "idx", "--data-path", dir_->file("data"), "--epochs", "1",
-         "--batch-size", "32", "--seed", "1", "--device", "cpu", "--threads", "1", "--out", dir_->file("convnet.pt")},
-        dir_->file("pretrain.log")));
-    ASSERT_EQ(pretrain, 0) << read_log(dir_->file("pretrain.log"));
-    write_text(dir_->file("experiment.ini"),
-               "[experiment]\nname = e2e\nseeds = " + std::to_string(kSeeds) +
-                   "\nstrategies = he_base, mei_fn, warmup\ndevice = cpu\n"
-                   "[backbone]\ncheckpoint = " + dir_->file("convnet.pt") + "\n"
-                   "[data]\ndataset = idx\npath = " + dir_->file("data") + "\n"
-                   "[train]\nsteps = " + std::to_string(kSteps) +
-                   "\nbatch_size = 32\nlr = 1e-3\ndense_eval_steps = 5\neval_every = 10\n"
-                   "[strategy.warmup]\nwarmup_steps = 3\n");
+    ASSERT_EQ(pretrain(dir_->file("convnet.pt"), 1), 0) << read_log(dir_->file("pretrain.log"));
+    const std::string plain =
+        "[experiment]\nname = e2e\nseeds = " + std::to_string(kSeeds) +
+        "\nstrategies = he_base, mei_fn, warmup\ndevice = cpu\n"
+        "[backbone]\ncheckpoint = " + dir_->file("convnet.pt") + "\n"
+        "[data]\ndataset = idx\npath = " + dir_->file("data") + "\n"
+        "[train]\nsteps = " + std::to_string(kSteps) + "\nbatch_size = 32\nlr = 1e-3\ndense_eval_steps = 5\neval_every = 10\n";
+    // Without [strategy.warmup], for runs that choose other strategies.
+    write_text(dir_->file("plain.ini"), plain);
+    write_text(dir_->file("experiment.ini"), plain + "[strategy.warmup]\nwarmup_steps = 3\n");
     reference_db_ = dir_->file("reference.db");
     ASSERT_EQ(run({"--db", reference_db_, "--threads", "1"}, "reference.log"), 0) << read_log(dir_->file("reference.log"));
   }
   static void TearDownTestSuite() { dir_.reset(); }
 
+  // `harness pretrain` of convnet on the generated data, one epoch.
+  static int pretrain(const std::string& out, int seed) {
+    return wait_exit(spawn_harness({"pretrain", "--arch", "convnet", "--dataset", "idx", "--data-path",
+                                    dir_->file("data"), "--epochs", "1", "--batch-size", "32", "--seed",
+                                    std::to_string(seed), "--device", "cpu", "--threads", "1", "--out", out, "--force"},
+                                   dir_->file("pretrain.log")));
+  }
   static std::vector<std::string> run_args(std::vector<std::string> extra) {
     std::vector<std::string> args = {"run", dir_->file("experiment.ini")};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -227,13 +232,8 @@ TEST_F(RunCommand, WorkerProcessesShareTheDatabaseAndClaimEachTrialOnce) {
 TEST_F(RunCommand, FailingTrialsAreMarkedWithTheirReasonAndTheOthersGoOn) {
   const std::string db = dir_->file("failing.db");
   const std::string log = dir_->file("failing.log");
-  // The same experiment without its [strategy.warmup] section, which would name a missing label.
-  const auto text = testing::read_bytes(dir_->file("experiment.ini"));
-  std::string ini(text.begin(), text.end());
-  ini = ini.substr(0, ini.find("[strategy.warmup]"));
-  write_text(dir_->file("failing.ini"), ini);
   const int status = wait_exit(spawn_harness(
-      {"run", dir_->file("failing.ini"), "--db", db, "--threads", "1", "--seeds", "2", "--name", "failing",
+      {"run", dir_->file("plain.ini"), "--db", db, "--threads", "1", "--seeds", "2", "--name", "failing",
        "--strategies", "he_base, thrower=failing_strategy, nan=failing_strategy", "--param", "nan.mode=nan",
        "--param", "nan.fail_at=2", "--plugin-path", HARNESS_TEST_PLUGIN_DIR},
       log));
@@ -249,6 +249,22 @@ TEST_F(RunCommand, FailingTrialsAreMarkedWithTheirReasonAndTheOthersGoOn) {
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM step_view WHERE strategy = 'thrower'"), 2 * 2);
   EXPECT_THAT(read_log(log), ::testing::AllOf(::testing::HasSubstr("failed trials:"),
                                               ::testing::HasSubstr("thrower seed 1: failing_strategy gave up")));
+}
+
+TEST_F(RunCommand, ADifferentBackboneFileUnderTheSamePathIsRefused) {
+  const std::string checkpoint = dir_->file("swapped.pt");
+  std::filesystem::copy_file(dir_->file("convnet.pt"), checkpoint);
+  const std::string db = dir_->file("swapped.db");
+  const std::vector<std::string> args = {"run",       dir_->file("plain.ini"), "--db",     db,
+                                         "--threads", "1",                     "--seeds",  "1",
+                                         "--name",    "swapped",               "--strategies", "he_base",
+                                         "--backbone.checkpoint", checkpoint};
+  ASSERT_EQ(wait_exit(spawn_harness(args, dir_->file("swapped.log"))), 0) << read_log(dir_->file("swapped.log"));
+  // The same settings pretrained from another seed, written over the same path.
+  ASSERT_EQ(pretrain(checkpoint, 2), 0) << read_log(dir_->file("pretrain.log"));
+  EXPECT_EQ(wait_exit(spawn_harness(args, dir_->file("swapped.log"))), 2);
+  EXPECT_THAT(read_log(dir_->file("swapped.log")), ::testing::HasSubstr("# backbone file SHA-1: "));
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM steps"), kSteps);  // what was recorded is kept
 }
 
 TEST_F(RunCommand, BadInputIsRefusedWithTheKeyNamed) {
