@@ -50,7 +50,7 @@ constexpr KeySpec kKeys[] = {
     {"train.weight_decay", Kind::Real, "0", "Adam weight decay"},
     {"train.dense_eval_steps", Kind::Int, "30", "evaluate on the test split at every step up to this"},
     {"train.eval_every", Kind::Int, "10", "then evaluate every this many steps (and at the last)"},
-    {"train.eval_batch_size", Kind::Int, "1024", "batch size of test evaluation"},
+    {"train.eval_batch_size", Kind::Int, "128", "batch size of test evaluation (small batches stay in cache)"},
     {"train.max_test_examples", Kind::Int, "0", "0: whole test split; else a subset fixed per seed"},
     {"train.hflip", Kind::Bool, "false", "random horizontal flip of training batches"},
 };

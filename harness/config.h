@@ -43,7 +43,7 @@ struct TrainConfig {
   double weight_decay = 0.0;
   int64_t dense_eval_steps = 30;  // evaluate on the test split at every step up to this one
   int64_t eval_every = 10;        // then every this many steps (and at the last step)
-  int64_t eval_batch_size = 1024;
+  int64_t eval_batch_size = 128;  // small batches stay in cache: 2x faster than 1024 on one thread
   int64_t max_test_examples = 0;  // 0 = the whole test split; otherwise a seeded subset
   bool hflip = false;             // random horizontal flip of training batches
 };
