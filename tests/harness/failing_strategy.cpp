@@ -1,5 +1,6 @@
-// Test plugin: a linear head that fails at a chosen training step, by throwing or by
-// producing NaN logits, so the runner's handling of failing trials can be tested.
+// Test plugin: a linear head that fails at a chosen training step, by throwing
+// or by producing NaN logits, so the runner's handling of failing trials can be
+// tested.
 #include <harness/strategy.h>
 
 #include <cmath>
@@ -13,7 +14,7 @@ class FailingHead final : public sdk::LinearHead {
  public:
   FailingHead(int64_t features, int64_t classes, int64_t fail_at, bool nan)
       : LinearHead(features, classes), fail_at_(fail_at), nan_(nan) {}
-  torch::Tensor forward(const torch::Tensor& features) override {
+  torch::Tensor forward(const torch::Tensor &features) override {
     if (is_training() && ++training_calls_ == fail_at_) {
       if (!nan_) throw std::runtime_error("failing_strategy gave up at step " + std::to_string(fail_at_));
       return LinearHead::forward(features) * NAN;
@@ -34,10 +35,15 @@ class FailingStrategy final : public sdk::Strategy {
   std::string description() const override { return "test plugin: fails at step fail_at (throw or NaN)"; }
   std::vector<sdk::ParamSpec> parameters() const override {
     return {{"fail_at", sdk::ParamType::Int, "3", "training step at which the head fails", 1.0, std::nullopt, {}},
-            {"mode", sdk::ParamType::String, "throw", "throw an exception or return NaN logits", std::nullopt,
-             std::nullopt, {"throw", "nan"}}};
+            {"mode",
+             sdk::ParamType::String,
+             "throw",
+             "throw an exception or return NaN logits",
+             std::nullopt,
+             std::nullopt,
+             {"throw", "nan"}}};
   }
-  std::shared_ptr<sdk::Head> make_head(const sdk::HeadSpec& spec, const sdk::Params& params) const override {
+  std::shared_ptr<sdk::Head> make_head(const sdk::HeadSpec &spec, const sdk::Params &params) const override {
     return std::make_shared<FailingHead>(spec.features, spec.classes, params.integer("fail_at"),
                                          params.text("mode") == "nan");
   }

@@ -1,147 +1,91 @@
-// End-to-end tests of `harness run` as a user runs it: the binary on generated IDX data with a
-// backbone from `harness pretrain`, rerun, killed with SIGKILL and resumed, split over worker
-// processes, and with failing trials. Every recorded value is compared with an uninterrupted run.
-#include "db/database.h"
-#include "tests/data/fixtures.h"
-
+// End-to-end tests of `harness run` as a user runs it: the binary on generated
+// IDX data with a backbone from `harness pretrain`, rerun, killed with SIGKILL
+// and resumed, split over worker processes, and with failing trials. Every
+// recorded value is compared with an uninterrupted run.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "tests/harness/harness_process.h"
 
 namespace harness {
 namespace {
 
+using testing::count;
+using testing::read_text;
+using testing::recorded_values;
+using testing::spawn_harness;
 using testing::TempDir;
-using testing::idx_bytes;
-using testing::write_bytes;
+using testing::wait_exit;
 using testing::write_text;
 
-constexpr int64_t kClasses = 3, kSize = 12, kTrain = 240, kTest = 90;
 constexpr int kSeeds = 3, kStrategies = 3, kSteps = 40;
 
-// IDX files of kClasses classes: class c brightens its own horizontal band; deterministic noise.
-void write_idx_task(const std::string& dir) {
-  uint32_t state = 12345;
-  auto noise = [&state] {
-    state = state * 1664525u + 1013904223u;
-    return static_cast<int>(state >> 24) % 96;
-  };
-  auto write_split = [&](const std::string& prefix, uint32_t n) {
-    std::vector<uint8_t> pixels(size_t{n} * kSize * kSize), labels(n);
-    for (uint32_t i = 0; i < n; ++i) {
-      const int64_t c = i % kClasses;
-      labels[i] = static_cast<uint8_t>(c);
-      for (int64_t r = 0; r < kSize; ++r) {
-        const bool lit = r / (kSize / kClasses) == c;
-        for (int64_t col = 0; col < kSize; ++col) {
-          pixels[(size_t{i} * kSize + r) * kSize + col] = static_cast<uint8_t>((lit ? 140 : 20) + noise());
-        }
-      }
-    }
-    write_bytes(dir + "/" + prefix + "-images-idx3-ubyte", idx_bytes(0x803, {n, kSize, kSize}, pixels));
-    write_bytes(dir + "/" + prefix + "-labels-idx1-ubyte", idx_bytes(0x801, {n}, labels));
-  };
-  write_split("train", kTrain);
-  write_split("t10k", kTest);
-}
-
-// Starts the harness binary; its output goes to `log`.
-pid_t spawn_harness(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<std::string> argv = {HARNESS_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("could not start " + argv[0]);
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string read_log(const std::string& log) {
-  const auto bytes = testing::read_bytes(log);
-  return std::string(bytes.begin(), bytes.end());
-}
-
-// Every recorded value of every step and metric, in a fixed order; wall times left out.
-db::Table recorded_values(const std::string& db_path) {
-  const auto db = db::Database::open(db_path, db::OpenMode::ReadOnly);
-  db::Table steps = db.query(
-      "SELECT t.strategy, t.seed, s.step, s.phase, s.lr, s.train_loss, s.train_acc, s.test_acc, s.test_loss, s.zeta,"
-      " s.label_energy, s.cross_energy, s.phi, s.noise_fraction, s.feature_grad_energy, s.feature_variance,"
-      " s.backbone_drift FROM steps s JOIN trials t ON t.id = s.trial_id ORDER BY t.strategy, t.seed, s.step");
-  const db::Table metrics = db.query(
-      "SELECT t.strategy, t.seed, m.step, m.name, m.value FROM metrics m JOIN trials t ON t.id = m.trial_id"
-      " ORDER BY t.strategy, t.seed, m.step, m.name");
-  steps.rows.insert(steps.rows.end(), metrics.rows.begin(), metrics.rows.end());
-  return steps;
-}
-
-int64_t count(const std::string& db_path, const std::string& sql) {
-  const auto db = db::Database::open(db_path, db::OpenMode::ReadOnly);
-  return std::get<int64_t>(db.query(sql).rows.at(0).at(0));
-}
-
-void expect_same_values(const db::Table& expected, const db::Table& actual) {
+void expect_same_values(const db::Table &expected, const db::Table &actual) {
   ASSERT_EQ(expected.rows.size(), actual.rows.size());
   for (std::size_t i = 0; i < expected.rows.size(); ++i) {
     ASSERT_EQ(expected.rows[i], actual.rows[i]) << "row " << i;
   }
 }
 
-// Generated data, a pretrained checkpoint and an experiment file, shared by the tests,
-// plus one uninterrupted reference run on one thread.
+// Generated data, a pretrained checkpoint and an experiment file, shared by the
+// tests, plus one uninterrupted reference run on one thread.
 class RunCommand : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = std::make_unique<TempDir>();
-    write_idx_task(dir_->file("data"));
-    ASSERT_EQ(pretrain(dir_->file("convnet.pt"), 1), 0) << read_log(dir_->file("pretrain.log"));
-    const std::string plain =
-        "[experiment]\nname = e2e\nseeds = " + std::to_string(kSeeds) +
-        "\nstrategies = he_base, mei_fn, warmup\ndevice = cpu\n"
-        "[backbone]\ncheckpoint = " + dir_->file("convnet.pt") + "\n"
-        "[data]\ndataset = idx\npath = " + dir_->file("data") + "\n"
-        "[train]\nsteps = " + std::to_string(kSteps) + "\nbatch_size = 32\nlr = 1e-3\ndense_eval_steps = 5\neval_every = 10\n";
+    testing::write_idx_task(dir_->file("data"), 12345, /*wrong_labels=*/false);
+    ASSERT_EQ(pretrain(dir_->file("convnet.pt"), 1), 0) << read_text(dir_->file("pretrain.log"));
+    const std::string plain = "[experiment]\nname = e2e\nseeds = " + std::to_string(kSeeds) +
+                              "\nstrategies = he_base, mei_fn, warmup\ndevice = cpu\n"
+                              "[backbone]\ncheckpoint = " +
+                              dir_->file("convnet.pt") +
+                              "\n"
+                              "[data]\ndataset = idx\npath = " +
+                              dir_->file("data") +
+                              "\n"
+                              "[train]\nsteps = " +
+                              std::to_string(kSteps) +
+                              "\nbatch_size = 32\nlr = 1e-3\ndense_eval_steps = 5\neval_every = 10\n";
     // Without [strategy.warmup], for runs that choose other strategies.
     write_text(dir_->file("plain.ini"), plain);
     write_text(dir_->file("experiment.ini"), plain + "[strategy.warmup]\nwarmup_steps = 3\n");
     reference_db_ = dir_->file("reference.db");
-    ASSERT_EQ(run({"--db", reference_db_, "--threads", "1"}, "reference.log"), 0) << read_log(dir_->file("reference.log"));
+    ASSERT_EQ(run({"--db", reference_db_, "--threads", "1"}, "reference.log"), 0)
+        << read_text(dir_->file("reference.log"));
   }
   static void TearDownTestSuite() { dir_.reset(); }
 
   // `harness pretrain` of convnet on the generated data, one epoch.
-  static int pretrain(const std::string& out, int seed) {
-    return wait_exit(spawn_harness({"pretrain", "--arch", "convnet", "--dataset", "idx", "--data-path",
-                                    dir_->file("data"), "--epochs", "1", "--batch-size", "32", "--seed",
-                                    std::to_string(seed), "--device", "cpu", "--threads", "1", "--out", out, "--force"},
+  static int pretrain(const std::string &out, int seed) {
+    return wait_exit(spawn_harness({"pretrain",
+                                    "--arch",
+                                    "convnet",
+                                    "--dataset",
+                                    "idx",
+                                    "--data-path",
+                                    dir_->file("data"),
+                                    "--epochs",
+                                    "1",
+                                    "--batch-size",
+                                    "32",
+                                    "--seed",
+                                    std::to_string(seed),
+                                    "--device",
+                                    "cpu",
+                                    "--threads",
+                                    "1",
+                                    "--out",
+                                    out,
+                                    "--force"},
                                    dir_->file("pretrain.log")));
   }
   static std::vector<std::string> run_args(std::vector<std::string> extra) {
@@ -149,7 +93,7 @@ class RunCommand : public ::testing::Test {
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
-  static int run(const std::vector<std::string>& extra, const std::string& log) {
+  static int run(const std::vector<std::string> &extra, const std::string &log) {
     return wait_exit(spawn_harness(run_args(extra), dir_->file(log)));
   }
 
@@ -164,55 +108,69 @@ TEST_F(RunCommand, RecordsEveryStepOfEveryPairedTrial) {
   EXPECT_EQ(count(reference_db_, "SELECT COUNT(*) FROM steps"), kSeeds * kStrategies * kSteps);
   // Test accuracy at steps 1-5, 10, 20, 30, 40 of every trial.
   EXPECT_EQ(count(reference_db_, "SELECT COUNT(*) FROM steps WHERE test_acc IS NOT NULL"), kSeeds * kStrategies * 9);
-  EXPECT_EQ(count(reference_db_, "SELECT COUNT(*) FROM trials WHERE plugin_id IS NULL OR attempts != 1"), 0);
+  EXPECT_EQ(count(reference_db_,
+                  "SELECT COUNT(*) FROM trials WHERE plugin_id "
+                  "IS NULL OR attempts != 1"),
+            0);
   // Provenance of the experiment.
-  EXPECT_EQ(count(reference_db_, "SELECT COUNT(*) FROM experiments WHERE device = 'cpu' AND deterministic = 1"
-                                 " AND torch_version != '' AND config_text LIKE '%warmup_steps = 3%'"),
+  EXPECT_EQ(count(reference_db_,
+                  "SELECT COUNT(*) FROM experiments WHERE device = 'cpu' AND "
+                  "deterministic = 1"
+                  " AND torch_version != '' AND config_text LIKE '%warmup_steps = 3%'"),
             1);
   // The frozen warm-up steps leave the backbone bit-for-bit as pretrained.
-  EXPECT_EQ(count(reference_db_, "SELECT COUNT(*) FROM step_view WHERE strategy = 'warmup' AND step <= 3"
-                                 " AND phase = 'head' AND backbone_drift = 0"),
+  EXPECT_EQ(count(reference_db_,
+                  "SELECT COUNT(*) FROM step_view WHERE "
+                  "strategy = 'warmup' AND step <= 3"
+                  " AND phase = 'head' AND backbone_drift = 0"),
             kSeeds * 3);
 }
 
 TEST_F(RunCommand, ARerunIsBitForBitTheSameAndARepeatedRunRecomputesNothing) {
   const std::string db = dir_->file("rerun.db");
-  ASSERT_EQ(run({"--db", db, "--threads", "1"}, "rerun.log"), 0) << read_log(dir_->file("rerun.log"));
+  ASSERT_EQ(run({"--db", db, "--threads", "1"}, "rerun.log"), 0) << read_text(dir_->file("rerun.log"));
   expect_same_values(recorded_values(reference_db_), recorded_values(db));
 
   const db::Table before = db::Database::open(db, db::OpenMode::ReadOnly)
-                               .query("SELECT id, started_at, finished_at, wall_seconds, attempts FROM trials");
+                               .query(
+                                   "SELECT id, started_at, finished_at, "
+                                   "wall_seconds, attempts FROM trials");
   ASSERT_EQ(run({"--db", db, "--threads", "1"}, "rerun.log"), 0);
   const db::Table after = db::Database::open(db, db::OpenMode::ReadOnly)
-                              .query("SELECT id, started_at, finished_at, wall_seconds, attempts FROM trials");
+                              .query(
+                                  "SELECT id, started_at, finished_at, "
+                                  "wall_seconds, attempts FROM trials");
   EXPECT_EQ(before.rows, after.rows);
-  EXPECT_THAT(read_log(dir_->file("rerun.log")), ::testing::HasSubstr("9 already done"));
+  EXPECT_THAT(read_text(dir_->file("rerun.log")), ::testing::HasSubstr("9 already done"));
 }
 
 TEST_F(RunCommand, AKilledRunResumesToTheSameNumbers) {
   const std::string db = dir_->file("killed.db");
-  // Rows are written at every step, so the kill lands with a trial's rows half on disk.
-  const pid_t pid = spawn_harness(run_args({"--db", db, "--threads", "1", "--flush-seconds", "0"}),
-                                  dir_->file("killed.log"));
+  // Rows are written at every step, so the kill lands with a trial's rows half
+  // on disk.
+  const pid_t pid =
+      spawn_harness(run_args({"--db", db, "--threads", "1", "--flush-seconds", "0"}), dir_->file("killed.log"));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   bool partial = false;
   while (!partial && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     try {
-      partial = count(db, "SELECT COUNT(*) FROM trials t WHERE status = 'running' AND"
-                          " (SELECT COUNT(*) FROM steps s WHERE s.trial_id = t.id) BETWEEN 5 AND 30") > 0 &&
+      partial = count(db,
+                      "SELECT COUNT(*) FROM trials t WHERE status = 'running' AND"
+                      " (SELECT COUNT(*) FROM steps s WHERE s.trial_id = t.id) "
+                      "BETWEEN 5 AND 30") > 0 &&
                 count(db, "SELECT COUNT(*) FROM trials WHERE status = 'done'") >= 2;
-    } catch (const std::exception&) {
+    } catch (const std::exception &) {
       // The database may not exist yet, or be mid-creation.
     }
   }
   ::kill(pid, SIGKILL);
   ASSERT_EQ(wait_exit(pid), 128 + SIGKILL);
-  ASSERT_TRUE(partial) << "never saw a trial half recorded: " << read_log(dir_->file("killed.log"));
+  ASSERT_TRUE(partial) << "never saw a trial half recorded: " << read_text(dir_->file("killed.log"));
   const int64_t killed_rows = count(db, "SELECT COUNT(*) FROM steps");
   ASSERT_LT(killed_rows, kSeeds * kStrategies * kSteps);
 
-  ASSERT_EQ(run({"--db", db, "--threads", "1"}, "resumed.log"), 0) << read_log(dir_->file("resumed.log"));
+  ASSERT_EQ(run({"--db", db, "--threads", "1"}, "resumed.log"), 0) << read_text(dir_->file("resumed.log"));
   expect_same_values(recorded_values(reference_db_), recorded_values(db));
   // Exactly the interrupted trial ran twice; finished ones were kept.
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM trials WHERE attempts = 2"), 1);
@@ -221,9 +179,10 @@ TEST_F(RunCommand, AKilledRunResumesToTheSameNumbers) {
 
 TEST_F(RunCommand, WorkerProcessesShareTheDatabaseAndClaimEachTrialOnce) {
   const std::string db = dir_->file("workers.db");
-  // Each worker gets --threads 1, like the reference, so the numbers are comparable bit for bit.
+  // Each worker gets --threads 1, like the reference, so the numbers are
+  // comparable bit for bit.
   ASSERT_EQ(run({"--db", db, "--workers", "4", "--threads", "1"}, "workers.log"), 0)
-      << read_log(dir_->file("workers.log"));
+      << read_text(dir_->file("workers.log"));
   expect_same_values(recorded_values(reference_db_), recorded_values(db));
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM trials WHERE attempts != 1"), 0);
   EXPECT_GE(count(db, "SELECT COUNT(DISTINCT worker) FROM trials"), 2);
@@ -232,48 +191,67 @@ TEST_F(RunCommand, WorkerProcessesShareTheDatabaseAndClaimEachTrialOnce) {
 TEST_F(RunCommand, FailingTrialsAreMarkedWithTheirReasonAndTheOthersGoOn) {
   const std::string db = dir_->file("failing.db");
   const std::string log = dir_->file("failing.log");
-  const int status = wait_exit(spawn_harness(
-      {"run", dir_->file("plain.ini"), "--db", db, "--threads", "1", "--seeds", "2", "--name", "failing",
-       "--strategies", "he_base, thrower=failing_strategy, nan=failing_strategy", "--param", "nan.mode=nan",
-       "--param", "nan.fail_at=2", "--plugin-path", HARNESS_TEST_PLUGIN_DIR},
-      log));
-  EXPECT_EQ(status, 1) << read_log(log);
-  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM trials WHERE strategy = 'he_base' AND status = 'done'"), 2);
-  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM trials WHERE strategy = 'thrower' AND status = 'failed'"
-                      " AND error LIKE '%gave up at step 3%'"),
+  const int status = wait_exit(
+      spawn_harness({"run", dir_->file("plain.ini"), "--db", db, "--threads", "1", "--seeds", "2", "--name", "failing",
+                     "--strategies", "he_base, thrower=failing_strategy, nan=failing_strategy", "--param",
+                     "nan.mode=nan", "--param", "nan.fail_at=2", "--plugin-path", HARNESS_TEST_PLUGIN_DIR},
+                    log));
+  EXPECT_EQ(status, 1) << read_text(log);
+  EXPECT_EQ(count(db,
+                  "SELECT COUNT(*) FROM trials WHERE strategy = 'he_base' "
+                  "AND status = 'done'"),
             2);
-  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM trials WHERE strategy = 'nan' AND status = 'failed'"
-                      " AND error LIKE '%NaN at step 2%'"),
+  EXPECT_EQ(count(db,
+                  "SELECT COUNT(*) FROM trials WHERE strategy = 'thrower' "
+                  "AND status = 'failed'"
+                  " AND error LIKE '%gave up at step 3%'"),
+            2);
+  EXPECT_EQ(count(db,
+                  "SELECT COUNT(*) FROM trials WHERE strategy = 'nan' AND "
+                  "status = 'failed'"
+                  " AND error LIKE '%NaN at step 2%'"),
             2);
   // The steps before the failure are kept.
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM step_view WHERE strategy = 'thrower'"), 2 * 2);
-  EXPECT_THAT(read_log(log), ::testing::AllOf(::testing::HasSubstr("failed trials:"),
-                                              ::testing::HasSubstr("thrower seed 1: failing_strategy gave up")));
+  EXPECT_THAT(read_text(log), ::testing::AllOf(::testing::HasSubstr("failed trials:"),
+                                               ::testing::HasSubstr("thrower seed 1: failing_strategy gave up")));
 }
 
 TEST_F(RunCommand, ADifferentBackboneFileUnderTheSamePathIsRefused) {
   const std::string checkpoint = dir_->file("swapped.pt");
   std::filesystem::copy_file(dir_->file("convnet.pt"), checkpoint);
   const std::string db = dir_->file("swapped.db");
-  const std::vector<std::string> args = {"run",       dir_->file("plain.ini"), "--db",     db,
-                                         "--threads", "1",                     "--seeds",  "1",
-                                         "--name",    "swapped",               "--strategies", "he_base",
-                                         "--backbone.checkpoint", checkpoint};
-  ASSERT_EQ(wait_exit(spawn_harness(args, dir_->file("swapped.log"))), 0) << read_log(dir_->file("swapped.log"));
+  const std::vector<std::string> args = {"run",
+                                         dir_->file("plain.ini"),
+                                         "--db",
+                                         db,
+                                         "--threads",
+                                         "1",
+                                         "--seeds",
+                                         "1",
+                                         "--name",
+                                         "swapped",
+                                         "--strategies",
+                                         "he_base",
+                                         "--backbone.checkpoint",
+                                         checkpoint};
+  ASSERT_EQ(wait_exit(spawn_harness(args, dir_->file("swapped.log"))), 0) << read_text(dir_->file("swapped.log"));
   // The same settings pretrained from another seed, written over the same path.
-  ASSERT_EQ(pretrain(checkpoint, 2), 0) << read_log(dir_->file("pretrain.log"));
+  ASSERT_EQ(pretrain(checkpoint, 2), 0) << read_text(dir_->file("pretrain.log"));
   EXPECT_EQ(wait_exit(spawn_harness(args, dir_->file("swapped.log"))), 2);
-  EXPECT_THAT(read_log(dir_->file("swapped.log")), ::testing::HasSubstr("# backbone file SHA-1: "));
-  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM steps"), kSteps);  // what was recorded is kept
+  EXPECT_THAT(read_text(dir_->file("swapped.log")), ::testing::HasSubstr("# backbone file SHA-1: "));
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM steps"),
+            kSteps);  // what was recorded is kept
 }
 
 TEST_F(RunCommand, BadInputIsRefusedWithTheKeyNamed) {
   const std::string log = dir_->file("bad.log");
   EXPECT_EQ(run({"--db", dir_->file("bad.db"), "--train.steps", "many"}, "bad.log"), 2);
-  EXPECT_THAT(read_log(log), ::testing::HasSubstr("train.steps"));
+  EXPECT_THAT(read_text(log), ::testing::HasSubstr("train.steps"));
   EXPECT_EQ(run({"--db", dir_->file("bad.db"), "--strategies", "he_base, no_such_strategy"}, "bad.log"), 2);
-  EXPECT_THAT(read_log(log), ::testing::HasSubstr("no_such_strategy"));
-  // A different configuration under the same experiment name is refused; recorded results are kept.
+  EXPECT_THAT(read_text(log), ::testing::HasSubstr("no_such_strategy"));
+  // A different configuration under the same experiment name is refused;
+  // recorded results are kept.
   EXPECT_EQ(run({"--db", reference_db_, "--train.lr", "0.5"}, "bad.log"), 2);
   EXPECT_EQ(count(reference_db_, "SELECT COUNT(*) FROM steps"), kSeeds * kStrategies * kSteps);
 }

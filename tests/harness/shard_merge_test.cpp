@@ -1,17 +1,8 @@
-// End to end: one experiment run whole and as 3 shards (`harness run --shard I/3`, each its own database),
-// the shards combined with `harness merge`; every step value and every report table must be identical.
-#include "db/database.h"
-#include "db/merge.h"
-#include "reports/report.h"
-#include "tests/data/fixtures.h"
-
+// End to end: one experiment run whole and as 3 shards (`harness run --shard
+// I/3`, each its own database), the shards combined with `harness merge`; every
+// step value and every report table must be identical.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
@@ -19,7 +10,9 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "db/merge.h"
+#include "reports/report.h"
+#include "tests/harness/harness_process.h"
 
 namespace harness {
 namespace {
@@ -27,124 +20,46 @@ namespace {
 using ::testing::HasSubstr;
 using testing::TempDir;
 
-constexpr int64_t kClasses = 3, kSize = 12, kTrain = 240, kTest = 90;
+using testing::count;
+using testing::query;
+using testing::read_text;
+using testing::recorded_values;
+using testing::spawn_harness;
+using testing::wait_exit;
+
 constexpr int kSeeds = 3, kStrategies = 3, kSteps = 25, kShards = 3;
 
-// IDX files of kClasses classes: class c brightens its own horizontal band, with deterministic noise; a
-// quarter of the labels are wrong, so accuracies stay below 1 and differ between seeds and strategies.
-void write_idx_task(const std::string& dir) {
-  uint32_t state = 2024;
-  auto noise = [&state] {
-    state = state * 1664525u + 1013904223u;
-    return static_cast<int>(state >> 24) % 96;
-  };
-  auto write_split = [&](const std::string& prefix, uint32_t n) {
-    std::vector<uint8_t> pixels(size_t{n} * kSize * kSize), labels(n);
-    for (uint32_t i = 0; i < n; ++i) {
-      const int64_t c = i % kClasses;
-      const int draw = noise();
-      labels[i] = static_cast<uint8_t>(draw % 4 == 0 ? (c + 1 + draw / 4 % 2) % kClasses : c);
-      for (int64_t r = 0; r < kSize; ++r) {
-        const bool lit = r / (kSize / kClasses) == c;
-        for (int64_t col = 0; col < kSize; ++col) {
-          pixels[(size_t{i} * kSize + r) * kSize + col] = static_cast<uint8_t>((lit ? 140 : 20) + noise());
-        }
-      }
-    }
-    testing::write_bytes(dir + "/" + prefix + "-images-idx3-ubyte",
-                         testing::idx_bytes(0x803, {n, kSize, kSize}, pixels));
-    testing::write_bytes(dir + "/" + prefix + "-labels-idx1-ubyte", testing::idx_bytes(0x801, {n}, labels));
-  };
-  write_split("train", kTrain);
-  write_split("t10k", kTest);
-}
-
-// Starts the harness binary with its stdout and stderr going to `log`.
-pid_t spawn_harness(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<std::string> argv = {HARNESS_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("could not start " + argv[0]);
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string read_text(const std::string& path) {
-  const auto bytes = testing::read_bytes(path);
-  return std::string(bytes.begin(), bytes.end());
-}
-
-db::Table query(const std::string& db_path, const std::string& sql) {
-  return db::Database::open(db_path, db::OpenMode::ReadOnly).query(sql);
-}
-
-int64_t count(const std::string& db_path, const std::string& sql) {
-  return std::get<int64_t>(query(db_path, sql).rows.at(0).at(0));
-}
-
-// Every column of every step row except the wall times (step_seconds, eval_seconds), then every metric,
-// keyed by experiment, strategy and seed rather than ids, in a fixed order.
-db::Table recorded_values(const std::string& db_path) {
-  std::string columns;
-  for (const auto& row : query(db_path, "PRAGMA table_info(steps)").rows) {
-    const std::string name = std::get<std::string>(row.at(1));
-    if (name == "trial_id" || name == "step_seconds" || name == "eval_seconds") continue;
-    columns += ", s." + name;
-  }
-  db::Table steps =
-      query(db_path, "SELECT e.name, t.strategy, t.seed, t.status, t.params_json, t.planned_steps" + columns +
-                         " FROM steps s JOIN trials t ON t.id = s.trial_id JOIN experiments e ON "
-                         "e.id = t.experiment_id ORDER BY e.name, t.strategy, t.seed, s.step");
-  const db::Table metrics = query(db_path,
-                                  "SELECT t.strategy, t.seed, m.step, m.name, m.value FROM metrics m JOIN trials t "
-                                  "ON t.id = m.trial_id ORDER BY t.strategy, t.seed, m.step, m.name");
-  steps.rows.insert(steps.rows.end(), metrics.rows.begin(), metrics.rows.end());
-  return steps;
-}
-
 // (strategy, seed) of every trial of a database.
-std::set<std::pair<std::string, int64_t>> trial_keys(const std::string& db_path) {
+std::set<std::pair<std::string, int64_t>> trial_keys(const std::string &db_path) {
   std::set<std::pair<std::string, int64_t>> keys;
-  for (const auto& r : query(db_path, "SELECT strategy, seed FROM trials").rows) {
+  for (const auto &r : query(db_path, "SELECT strategy, seed FROM trials").rows) {
     keys.insert({std::get<std::string>(r[0]), std::get<int64_t>(r[1])});
   }
   return keys;
 }
 
-// The CSV tables of a report, by file name. Figures are skipped (no gnuplot): they are drawn from the same data.
-std::map<std::string, std::string> report_tables(const std::string& db_path, const std::string& out_dir) {
+// The CSV tables of a report, by file name. Figures are skipped (no gnuplot):
+// they are drawn from the same data.
+std::map<std::string, std::string> report_tables(const std::string &db_path, const std::string &out_dir) {
   reports::ReportOptions options;
   options.db_path = db_path;
   options.out_dir = out_dir;
   options.gnuplot_command = "/nonexistent/gnuplot";
   reports::write_report(options);
   std::map<std::string, std::string> tables;
-  for (const auto& entry : std::filesystem::directory_iterator(out_dir)) {
+  for (const auto &entry : std::filesystem::directory_iterator(out_dir)) {
     if (entry.path().extension() == ".csv") tables[entry.path().filename().string()] = read_text(entry.path().string());
   }
   return tables;
 }
 
-// Generated data, a pretrained checkpoint, an experiment file; the whole run and the 3 shard runs.
+// Generated data, a pretrained checkpoint, an experiment file; the whole run
+// and the 3 shard runs.
 class ShardMerge : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = std::make_unique<TempDir>();
-    write_idx_task(dir_->file("data"));
+    testing::write_idx_task(dir_->file("data"), 2024, /*wrong_labels=*/true);
     ASSERT_EQ(wait_exit(spawn_harness({"pretrain", "--arch", "convnet", "--dataset", "idx", "--data-path",
                                        dir_->file("data"), "--epochs", "1", "--batch-size", "32", "--seed", "1",
                                        "--device", "cpu", "--threads", "1", "--out", dir_->file("convnet.pt")},
@@ -162,10 +77,11 @@ class ShardMerge : public ::testing::Test {
                             "\n"
                             "[train]\nsteps = " +
                             std::to_string(kSteps) +
-                            "\nbatch_size = 32\nlr = 1e-3\ndense_eval_steps = 5\neval_every = 10\n"
+                            "\nbatch_size = 32\nlr = 1e-3\ndense_eval_steps = 5\neval_every = "
+                            "10\n"
                             "[strategy.warmup]\nwarmup_steps = 3\n");
-    // The whole experiment and its 3 shards, 2 processes at a time, one thread each (as a reference
-    // needs for bit-identical numbers).
+    // The whole experiment and its 3 shards, 2 processes at a time, one thread
+    // each (as a reference needs for bit-identical numbers).
     std::vector<std::pair<std::vector<std::string>, std::string>> runs = {{{"--db", whole_db()}, "whole.log"}};
     for (int i = 0; i < kShards; ++i) {
       runs.push_back({{"--db", shard_db(i), "--shard", std::to_string(i) + "/" + std::to_string(kShards)},
@@ -178,7 +94,7 @@ class ShardMerge : public ::testing::Test {
         args.insert(args.end(), runs[i].first.begin(), runs[i].first.end());
         running.push_back({spawn_harness(args, dir_->file(runs[i].second)), runs[i].second});
       }
-      for (const auto& [pid, log] : running) ASSERT_EQ(wait_exit(pid), 0) << read_text(dir_->file(log));
+      for (const auto &[pid, log] : running) ASSERT_EQ(wait_exit(pid), 0) << read_text(dir_->file(log));
     }
   }
   static void TearDownTestSuite() { dir_.reset(); }
@@ -191,7 +107,7 @@ class ShardMerge : public ::testing::Test {
     return dbs;
   }
   // `harness merge OUT IN...`; returns the exit status, the output in `log`.
-  static int merge(const std::string& out, const std::vector<std::string>& inputs, const std::string& log) {
+  static int merge(const std::string &out, const std::vector<std::string> &inputs, const std::string &log) {
     std::vector<std::string> args = {"merge", out};
     args.insert(args.end(), inputs.begin(), inputs.end());
     return wait_exit(spawn_harness(args, dir_->file(log)));
@@ -206,7 +122,7 @@ TEST_F(ShardMerge, EveryTrialRunsInExactlyOneShardOfBalancedSize) {
   for (int i = 0; i < kShards; ++i) {
     const auto keys = trial_keys(shard_db(i));
     EXPECT_EQ(keys.size(), static_cast<std::size_t>(kSeeds * kStrategies / kShards)) << "shard " << i;
-    for (const auto& key : keys) EXPECT_TRUE(all.insert(key).second) << key.first << " seed " << key.second;
+    for (const auto &key : keys) EXPECT_TRUE(all.insert(key).second) << key.first << " seed " << key.second;
     EXPECT_EQ(count(shard_db(i), "SELECT COUNT(*) FROM trials WHERE status != 'done'"), 0);
     // The same configuration, so the same hash, in every shard.
     EXPECT_EQ(query(shard_db(i), "SELECT config_text, config_hash FROM experiments").rows,
@@ -226,7 +142,8 @@ TEST_F(ShardMerge, TheMergedDatabaseHoldsExactlyTheValuesAndReportOfTheWholeRun)
 
   const db::Table expected = recorded_values(whole_db());
   const db::Table actual = recorded_values(merged);
-  ASSERT_GT(expected.rows.size(), static_cast<std::size_t>(kSeeds * kStrategies * kSteps));  // steps, then metrics
+  ASSERT_GT(expected.rows.size(),
+            static_cast<std::size_t>(kSeeds * kStrategies * kSteps));  // steps, then metrics
   ASSERT_EQ(actual.rows.size(), expected.rows.size());
   for (std::size_t i = 0; i < expected.rows.size(); ++i) ASSERT_EQ(actual.rows[i], expected.rows[i]) << "row " << i;
   EXPECT_EQ(count(merged, "SELECT COUNT(*) FROM steps"), kSeeds * kStrategies * kSteps);
@@ -258,22 +175,24 @@ TEST_F(ShardMerge, MergingAShardAgainAddsNothing) {
 TEST_F(ShardMerge, AMissingShardIsNamedAndTheExitStatusSaysSo) {
   const std::string partial = dir_->file("partial.db");
   EXPECT_EQ(merge(partial, {shard_db(0), shard_db(2)}, "partial.log"), 1);
-  EXPECT_THAT(read_text(dir_->file("partial.log")),
-              HasSubstr("6 of 9 trials done, 3 missing (no shard database with them was merged: he_base seed 1, "
-                        "mei_fn seed 1, warmup seed 1)"));
+  EXPECT_THAT(read_text(dir_->file("partial.log")), HasSubstr("6 of 9 trials done, 3 missing (no shard database with "
+                                                              "them was merged: he_base seed 1, "
+                                                              "mei_fn seed 1, warmup seed 1)"));
   // The late shard completes it.
   db::merge_databases(partial, {shard_db(1)});
   EXPECT_EQ(recorded_values(partial).rows, recorded_values(whole_db()).rows);
 }
 
 TEST_F(ShardMerge, RefusesAnotherConfigurationAndAnotherSchemaVersionNamingTheFile) {
-  // A shard of the same experiment name run with fewer steps: another configuration, another hash
-  // (the whole run would take a second; the refusal reads only the experiment row).
+  // A shard of the same experiment name run with fewer steps: another
+  // configuration, another hash (the whole run would take a second; the refusal
+  // reads only the experiment row).
   const std::string other = dir_->file("other.db");
   std::filesystem::copy_file(shard_db(1), other);
   db::Database::open(other, db::OpenMode::ReadWrite)
       .exec(
-          "UPDATE experiments SET config_text = replace(config_text, 'steps = 25', 'steps = 2'), "
+          "UPDATE experiments SET config_text = replace(config_text, 'steps "
+          "= 25', 'steps = 2'), "
           "config_hash = 'hash-of-steps-2'");
   const std::string out = dir_->file("refused.db");
   EXPECT_EQ(merge(out, {shard_db(0), other}, "refused.log"), 2);
@@ -295,7 +214,9 @@ TEST_F(ShardMerge, RefusesAnotherConfigurationAndAnotherSchemaVersionNamingTheFi
   EXPECT_THAT(read_text(dir_->file("usage.log")), HasSubstr("harness merge OUT.db IN.db..."));
 }
 
-TEST_F(ShardMerge, ABadShardIsRefused) {  // the forms are tested in shard_test.cpp; this is the command line
+TEST_F(ShardMerge,
+       ABadShardIsRefused) {  // the forms are tested in shard_test.cpp; this is
+                              // the command line
   EXPECT_EQ(
       wait_exit(spawn_harness({"run", dir_->file("experiment.ini"), "--db", dir_->file("bad.db"), "--shard", "3/3"},
                               dir_->file("bad.log"))),
