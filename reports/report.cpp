@@ -117,6 +117,20 @@ std::string sci_ci(const std::optional<Interval>& ci) {
   return ci ? "[" + sci(ci->lower) + ", " + sci(ci->upper) + "]" : "n/a";
 }
 
+// "0, 3, 5-7": ascending seeds with runs collapsed.
+std::string seed_ranges(const std::vector<int64_t>& seeds) {
+  std::vector<std::string> parts;
+  for (std::size_t i = 0; i < seeds.size();) {
+    std::size_t j = i;
+    while (j + 1 < seeds.size() && seeds[j + 1] == seeds[j] + 1) ++j;
+    parts.push_back(j == i ? std::to_string(seeds[i]) : std::to_string(seeds[i]) + "-" + std::to_string(seeds[j]));
+    i = j + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
   std::string out;
   for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
@@ -288,6 +302,9 @@ void ReportBuilder::load_trials(const db::Database& db) {
                                               : join({all_strategies.begin(), all_strategies.end()}, ", ")));
   }
   std::set<std::string> done_strategies;
+  // Unfinished trials by strategy and status, one line each (a study stopped part-way leaves many);
+  // failed ones one line each, with their error.
+  std::map<std::pair<std::string, std::string>, std::vector<int64_t>> unfinished;
   for (const Trial& tr : data_.trials) {
     if (tr.status == "done") {
       data_.done[tr.id] = &tr;
@@ -296,11 +313,20 @@ void ReportBuilder::load_trials(const db::Database& db) {
       ++summary_.trials_used;
     } else {
       ++summary_.trials_excluded;
-      std::string what = "`" + tr.strategy + "` seed " + std::to_string(tr.seed) + ": " + tr.status;
-      if (tr.status == "failed") what += " (error: " + (tr.error.empty() ? std::string("none recorded") : tr.error) + ")";
-      else what += " (unfinished)";
-      exclusions_.push_back("excluded trial " + what);
+      if (tr.status == "failed") {
+        exclusions_.push_back("excluded trial `" + tr.strategy + "` seed " + std::to_string(tr.seed) +
+                              ": failed (error: " + (tr.error.empty() ? std::string("none recorded") : tr.error) +
+                              ")");
+      } else {
+        unfinished[{tr.strategy, tr.status}].push_back(tr.seed);
+      }
     }
+  }
+  for (auto& [key, seeds] : unfinished) {
+    std::sort(seeds.begin(), seeds.end());
+    exclusions_.push_back("excluded `" + key.first + "`: " + std::to_string(seeds.size()) + " " + key.second +
+                          " (unfinished) trial" + (seeds.size() == 1 ? "" : "s") + ", seed" +
+                          (seeds.size() == 1 ? " " : "s ") + seed_ranges(seeds));
   }
   if (done_strategies.count(o_.baseline)) data_.strategies.push_back(o_.baseline);
   for (const auto& s : done_strategies) {

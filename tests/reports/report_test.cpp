@@ -186,6 +186,17 @@ TEST_F(ReportTest, KnownShiftAppearsInEveryTable) {
   }
 }
 
+TEST_F(ReportTest, UnfinishedTrialsOfAStrategyAreOneLineWithSeedRanges) {
+  SyntheticSpec spec = three_strategies();
+  spec.running = {{"warmup", 1}, {"warmup", 3}, {"warmup", 4}, {"warmup", 5}, {"mei", 0}};
+  make_synthetic_db(db_, spec);
+  const ReportSummary s = write_report(options());
+  EXPECT_EQ(s.trials_excluded, 5u);
+  const std::string md = slurp(s.report_md);
+  EXPECT_NE(md.find("excluded `warmup`: 4 running (unfinished) trials, seeds 1, 3-5"), std::string::npos) << md;
+  EXPECT_NE(md.find("excluded `mei`: 1 running (unfinished) trial, seed 0"), std::string::npos) << md;
+}
+
 TEST_F(ReportTest, FailedRunningAndMissingTrialsAreListedAndPairsShrink) {
   SyntheticSpec spec = three_strategies();
   spec.failed = {{"mei", 2}};
@@ -197,7 +208,7 @@ TEST_F(ReportTest, FailedRunningAndMissingTrialsAreListedAndPairsShrink) {
   const std::string md = slurp(s.report_md);
   EXPECT_NE(md.find("excluded trial `mei` seed 2: failed (error: CUDA out of memory (synthetic))"), std::string::npos)
       << md;
-  EXPECT_NE(md.find("excluded trial `warmup` seed 4: running (unfinished)"), std::string::npos);
+  EXPECT_NE(md.find("excluded `warmup`: 1 running (unfinished) trial, seed 4"), std::string::npos);
   EXPECT_NE(md.find("`mei` vs `he_base`: 4 pairs formed; seeds without a pair (one of the two missing): 2, 5"),
             std::string::npos);
   auto fin = read_csv(fs::path(out_) / "final_accuracy.csv");
