@@ -22,8 +22,16 @@ harness="$build/bin/harness"
 
 # Backbones: ARCH-SOURCE.pt, SOURCE = fashion-mnist (all classes) or fashion-mnist-0-4.
 # Pretraining uses 2 threads always, so the same file comes out on any 2+-core machine.
+# The exact checkpoints a committed study database was recorded with are kept in
+# experiments/repro/backbones/ (their SHA-1 is part of the configuration, so a resumed study must
+# use the same file); they are restored before anything would be pretrained again.
 pretrain() {
   local arch=$1 source=$2 classes=""
+  local kept="experiments/repro/backbones/$arch-$source.pt" out="results/backbones/$arch-$source.pt"
+  if [[ -f $kept && ! -f $out ]]; then
+    mkdir -p results/backbones
+    cp "$kept" "$out"
+  fi
   [[ $source == fashion-mnist-0-4 ]] && classes="--classes 0-4"
   # shellcheck disable=SC2086
   "$harness" pretrain --arch "$arch" --dataset fashion-mnist $classes --epochs 2 --batch-size 256 --lr 1e-3 \
