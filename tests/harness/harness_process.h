@@ -56,6 +56,16 @@ inline void write_idx_task(const std::string &dir, uint32_t noise_seed, bool wro
   write_split("t10k", kTaskTest);
 }
 
+// An experiment file for the generated task: he_base, mei_fn and warmup on convnet from `checkpoint`,
+// batch 32, lr 1e-3, evaluation at steps 1-5 and every 10. No [strategy.*] section.
+inline std::string small_experiment(const std::string &name, int seeds, int steps, const std::string &checkpoint,
+                                    const std::string &data_dir) {
+  return "[experiment]\nname = " + name + "\nseeds = " + std::to_string(seeds) +
+         "\nstrategies = he_base, mei_fn, warmup\ndevice = cpu\n[backbone]\ncheckpoint = " + checkpoint +
+         "\n[data]\ndataset = idx\npath = " + data_dir + "\n[train]\nsteps = " + std::to_string(steps) +
+         "\nbatch_size = 32\nlr = 1e-3\ndense_eval_steps = 5\neval_every = 10\n";
+}
+
 // Starts the harness binary (HARNESS_BINARY) with its stdout and stderr going
 // to `log` (truncated).
 inline pid_t spawn_harness(const std::vector<std::string> &args, const std::string &log) {

@@ -44,17 +44,8 @@ class RunCommand : public ::testing::Test {
     dir_ = std::make_unique<TempDir>();
     testing::write_idx_task(dir_->file("data"), 12345, /*wrong_labels=*/false);
     ASSERT_EQ(pretrain(dir_->file("convnet.pt"), 1), 0) << read_text(dir_->file("pretrain.log"));
-    const std::string plain = "[experiment]\nname = e2e\nseeds = " + std::to_string(kSeeds) +
-                              "\nstrategies = he_base, mei_fn, warmup\ndevice = cpu\n"
-                              "[backbone]\ncheckpoint = " +
-                              dir_->file("convnet.pt") +
-                              "\n"
-                              "[data]\ndataset = idx\npath = " +
-                              dir_->file("data") +
-                              "\n"
-                              "[train]\nsteps = " +
-                              std::to_string(kSteps) +
-                              "\nbatch_size = 32\nlr = 1e-3\ndense_eval_steps = 5\neval_every = 10\n";
+    const std::string plain =
+        testing::small_experiment("e2e", kSeeds, kSteps, dir_->file("convnet.pt"), dir_->file("data"));
     // Without [strategy.warmup], for runs that choose other strategies.
     write_text(dir_->file("plain.ini"), plain);
     write_text(dir_->file("experiment.ini"), plain + "[strategy.warmup]\nwarmup_steps = 3\n");

@@ -66,20 +66,10 @@ class ShardMerge : public ::testing::Test {
                                       dir_->file("pretrain.log"))),
               0)
         << read_text(dir_->file("pretrain.log"));
-    testing::write_text(dir_->file("experiment.ini"),
-                        "[experiment]\nname = sharded\nseeds = " + std::to_string(kSeeds) +
-                            "\nstrategies = he_base, mei_fn, warmup\ndevice = cpu\n"
-                            "[backbone]\ncheckpoint = " +
-                            dir_->file("convnet.pt") +
-                            "\n"
-                            "[data]\ndataset = idx\npath = " +
-                            dir_->file("data") +
-                            "\n"
-                            "[train]\nsteps = " +
-                            std::to_string(kSteps) +
-                            "\nbatch_size = 32\nlr = 1e-3\ndense_eval_steps = 5\neval_every = "
-                            "10\n"
-                            "[strategy.warmup]\nwarmup_steps = 3\n");
+    testing::write_text(
+        dir_->file("experiment.ini"),
+        testing::small_experiment("sharded", kSeeds, kSteps, dir_->file("convnet.pt"), dir_->file("data")) +
+            "[strategy.warmup]\nwarmup_steps = 3\n");
     // The whole experiment and its 3 shards, 2 processes at a time, one thread
     // each (as a reference needs for bit-identical numbers).
     std::vector<std::pair<std::vector<std::string>, std::string>> runs = {{{"--db", whole_db()}, "whole.log"}};
