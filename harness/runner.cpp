@@ -22,8 +22,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/uuid/detail/sha1.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -39,16 +37,6 @@ std::string host_name() {
   char buf[256] = {0};
   ::gethostname(buf, sizeof buf - 1);
   return buf;
-}
-
-std::string sha1_hex(const std::string& text) {
-  boost::uuids::detail::sha1 sha;
-  sha.process_bytes(text.data(), text.size());
-  boost::uuids::detail::sha1::digest_type digest;
-  sha.get_digest(digest);
-  char out[41];
-  for (int i = 0; i < 5; ++i) std::snprintf(out + 8 * i, 9, "%08x", digest[i]);
-  return std::string(out, 40);
 }
 
 // Everything a process needs to run trials of one experiment.

@@ -54,6 +54,24 @@ std::string file_stem(const std::string& file) {
 
 std::string host_abi_tag() { return HARNESS_SDK_ABI_TAG; }
 
+namespace {
+
+std::string hex_digest(boost::uuids::detail::sha1& sha) {
+  boost::uuids::detail::sha1::digest_type digest;
+  sha.get_digest(digest);
+  char out[41];
+  for (int i = 0; i < 5; ++i) std::snprintf(out + 8 * i, 9, "%08x", static_cast<unsigned>(digest[i]));
+  return std::string(out, 40);
+}
+
+}  // namespace
+
+std::string sha1_hex(const std::string& text) {
+  boost::uuids::detail::sha1 sha;
+  sha.process_bytes(text.data(), text.size());
+  return hex_digest(sha);
+}
+
 std::string sha1_file(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw PluginError(file + ": cannot read the file to hash it");
@@ -63,11 +81,7 @@ std::string sha1_file(const std::string& file) {
     in.read(buf.data(), buf.size());
     if (in.gcount() > 0) sha.process_bytes(buf.data(), static_cast<std::size_t>(in.gcount()));
   }
-  boost::uuids::detail::sha1::digest_type digest;
-  sha.get_digest(digest);
-  char out[41];
-  for (int i = 0; i < 5; ++i) std::snprintf(out + 8 * i, 9, "%08x", static_cast<unsigned>(digest[i]));
-  return std::string(out, 40);
+  return hex_digest(sha);
 }
 
 std::unique_ptr<LoadedStrategy> LoadedStrategy::load(const std::string& file) {

@@ -56,5 +56,7 @@ class LoadedStrategy {
 
 // SHA-1 of a file's bytes as 40 lowercase hex digits; throws PluginError if unreadable.
 std::string sha1_file(const std::string& file);
+// SHA-1 of a text, 40 hex digits.
+std::string sha1_hex(const std::string& text);
 
 }  // namespace harness
