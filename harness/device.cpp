@@ -6,7 +6,13 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <cstdlib>
+#include <string>
 #include <thread>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace harness {
 
@@ -42,6 +48,17 @@ void set_deterministic(bool on) {
 void set_threads(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
+}
+
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+  const char* opt_out = std::getenv("HARNESS_KEEP_FREED_MEMORY");
+  if (opt_out && std::string(opt_out) == "0") return;
+  // 32 MiB is the largest mmap threshold glibc accepts on 64-bit systems; blocks
+  // above it (large VGG/ResNet activations) are still mapped per allocation.
+  ::mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  ::mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
 }
 
 std::string torch_version() { return TORCH_VERSION; }

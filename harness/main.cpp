@@ -1,5 +1,6 @@
 // `harness`: the command-line entry point; dispatches to the subcommands.
 #include "harness/commands.h"
+#include "harness/device.h"
 #include "harness/errors.h"
 
 #include <boost/program_options/errors.hpp>
@@ -26,6 +27,7 @@ commands:
 }  // namespace
 
 int main(int argc, char** argv) {
+  harness::keep_freed_memory();
   using Command = int (*)(const harness::Args&);
   const std::map<std::string, Command> commands = {
       {"pretrain", harness::cmd_pretrain}, {"run", harness::cmd_run},       {"merge", harness::cmd_merge},
