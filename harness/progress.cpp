@@ -25,10 +25,12 @@ std::string format_duration(double seconds) {
 
 bool Progress::on_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
-Progress::Progress(std::string what, int64_t total, std::string unit, double log_every_seconds)
+Progress::Progress(std::string what, int64_t total, std::string unit, double log_every_seconds,
+                   int64_t already_done)
     : what_(std::move(what)),
       total_(total),
       unit_(std::move(unit)),
+      already_done_(already_done),
       log_every_seconds_(log_every_seconds),
       tty_(on_terminal()),
       start_(std::chrono::steady_clock::now()),
@@ -38,18 +40,29 @@ Progress::~Progress() {
   if (!finished_ && tty_ && last_done_ > 0) std::cerr << "\n";
 }
 
+std::string Progress::line(const std::string& what, int64_t done, int64_t total, const std::string& unit,
+                           int64_t already_done, double elapsed, const std::string& detail) {
+  const int64_t here = done - already_done;  // finished by this process
+  const double rate = elapsed > 0 && here > 0 ? here / elapsed : 0.0;
+  std::ostringstream out;
+  out << what << ": " << done << "/" << total << " " << unit;
+  if (rate >= 1.0) {
+    char rate_buf[32];
+    std::snprintf(rate_buf, sizeof rate_buf, "%.2f", rate);
+    out << ", " << rate_buf << " " << unit << "/s";
+  } else if (rate > 0.0) {
+    const std::string one = unit.size() > 1 && unit.back() == 's' ? unit.substr(0, unit.size() - 1) : unit;
+    out << ", " << format_duration(1.0 / rate) << " per " << one;
+  }
+  if (rate > 0.0 && done < total) out << ", ETA " << format_duration((total - done) / rate);
+  out << ", elapsed " << format_duration(elapsed);
+  if (!detail.empty()) out << ", " << detail;
+  return out.str();
+}
+
 std::string Progress::render(int64_t done, const std::string& detail) const {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double rate = elapsed > 0 ? done / elapsed : 0.0;
-  std::ostringstream line;
-  line << what_ << ": " << done << "/" << total_ << " " << unit_;
-  char rate_buf[32];
-  std::snprintf(rate_buf, sizeof rate_buf, "%.2f", rate);
-  line << ", " << rate_buf << " " << unit_ << "/s";
-  if (done > 0 && done < total_) line << ", ETA " << format_duration((total_ - done) / rate);
-  line << ", elapsed " << format_duration(elapsed);
-  if (!detail.empty()) line << ", " << detail;
-  return line.str();
+  return line(what_, done, total_, unit_, already_done_, elapsed, detail);
 }
 
 void Progress::update(int64_t done, const std::string& detail) {

@@ -10,9 +10,17 @@ namespace harness {
 // Reports `done` of `total` units with a rate and ETA. On a terminal (stderr is
 // a TTY) it redraws one line at most every 100 ms; otherwise it prints a plain
 // line at most every `log_every_seconds`, so logs of overnight runs stay short.
+// `already_done` units were finished before this process started (a resumed run):
+// they count toward done/total but not toward the rate or the ETA. A rate below one
+// unit a second is shown as time per unit ("1m19s per trial").
 class Progress {
  public:
-  Progress(std::string what, int64_t total, std::string unit, double log_every_seconds = 10.0);
+  // The line for `done` units after `elapsed` seconds; the live line and the log lines show it.
+  static std::string line(const std::string& what, int64_t done, int64_t total, const std::string& unit,
+                          int64_t already_done, double elapsed, const std::string& detail);
+
+  Progress(std::string what, int64_t total, std::string unit, double log_every_seconds = 10.0,
+           int64_t already_done = 0);
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -31,6 +39,7 @@ class Progress {
   std::string what_;
   int64_t total_;
   std::string unit_;
+  int64_t already_done_;
   double log_every_seconds_;
   bool tty_;
   bool finished_ = false;

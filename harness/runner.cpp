@@ -134,9 +134,11 @@ void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& s
   const std::string worker = host_name() + ":" + std::to_string(::getpid());
 
   const db::StatusCounts counts = store.status_counts(experiment_id);
-  std::unique_ptr<Progress> progress;
-  if (show_progress) progress = std::make_unique<Progress>("run " + config.name, counts.total(), "trials");
   int64_t finished = counts.done + counts.failed;
+  std::unique_ptr<Progress> progress;
+  if (show_progress) {
+    progress = std::make_unique<Progress>("run " + config.name, counts.total(), "trials", 10.0, finished);
+  }
   if (progress) progress->update(finished);
 
   while (auto trial = store.claim_next_trial(experiment_id, worker)) {
@@ -195,8 +197,9 @@ void spawn_workers(const RunOptions& options, int threads_each, db::Store& store
     }
     pids.push_back(pid);
   }
-  Progress progress("run " + name + " (" + std::to_string(options.workers) + " workers)",
-                    store.status_counts(experiment_id).total(), "trials");
+  const db::StatusCounts at_start = store.status_counts(experiment_id);
+  Progress progress("run " + name + " (" + std::to_string(options.workers) + " workers)", at_start.total(), "trials",
+                    10.0, at_start.done + at_start.failed);
   std::size_t running = pids.size();
   while (running > 0) {
     for (auto& pid : pids) {
