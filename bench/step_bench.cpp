@@ -35,14 +35,14 @@ std::string arg(int argc, char** argv, const char* name, const char* fallback) {
   return fallback;
 }
 
-// The glibc settings of harness::keep_freed_memory, as environment tunables for another process.
-constexpr const char* kKeepFreedMemoryTunables =
-    "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824 ";
-
+// With `keep_freed_memory`, Python gets the settings of harness::keep_freed_memory as glibc tunables.
 double python_median(int threads, int steps, bool plain, bool keep_freed_memory = false) {
   const std::string script = std::string(HARNESS_SOURCE_DIR) + "/bench/step_bench.py";
-  const std::string cmd = std::string(keep_freed_memory ? kKeepFreedMemoryTunables : "") + "/usr/bin/python3 " + script + " --threads " + std::to_string(threads) + " --steps " +
-                          std::to_string(steps) + (plain ? " --plain" : "");
+  const std::string tunables = "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=" +
+                               std::to_string(harness::kKeptMmapThreshold) +
+                               ":glibc.malloc.trim_threshold=" + std::to_string(harness::kKeptTrimThreshold) + " ";
+  const std::string cmd = (keep_freed_memory ? tunables : "") + "/usr/bin/python3 " + script + " --threads " +
+                          std::to_string(threads) + " --steps " + std::to_string(steps) + (plain ? " --plain" : "");
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (!pipe) return NAN;
   char line[256];

@@ -56,8 +56,8 @@ void keep_freed_memory() {
   if (opt_out && std::string(opt_out) == "0") return;
   // 32 MiB is the largest mmap threshold glibc accepts on 64-bit systems; blocks
   // above it (large VGG/ResNet activations) are still mapped per allocation.
-  ::mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-  ::mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  ::mallopt(M_MMAP_THRESHOLD, kKeptMmapThreshold);
+  ::mallopt(M_TRIM_THRESHOLD, kKeptTrimThreshold);
 #endif
 }
 

@@ -26,6 +26,9 @@ void set_threads(int threads);
 // no effect on CUDA memory (LibTorch caches that itself) or outside glibc.
 // HARNESS_KEEP_FREED_MEMORY=0 in the environment keeps glibc's defaults (less memory held).
 void keep_freed_memory();
+// The glibc settings keep_freed_memory applies (bench/step_bench gives them to Python too).
+inline constexpr int kKeptMmapThreshold = 32 * 1024 * 1024;  // glibc's maximum on 64-bit systems
+inline constexpr int kKeptTrimThreshold = 1 << 30;
 
 // Human-readable LibTorch version, e.g. "1.13.0".
 std::string torch_version();

@@ -117,6 +117,12 @@ std::string sci_ci(const std::optional<Interval>& ci) {
   return ci ? "[" + sci(ci->lower) + ", " + sci(ci->upper) + "]" : "n/a";
 }
 
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
 // "0, 3, 5-7": ascending seeds with runs collapsed.
 std::string seed_ranges(const std::vector<int64_t>& seeds) {
   std::vector<std::string> parts;
@@ -126,15 +132,7 @@ std::string seed_ranges(const std::vector<int64_t>& seeds) {
     parts.push_back(j == i ? std::to_string(seeds[i]) : std::to_string(seeds[i]) + "-" + std::to_string(seeds[j]));
     i = j + 1;
   }
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
-  return out;
-}
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
-  return out;
+  return join(parts, ", ");
 }
 
 std::string utc_now() {
