@@ -4,9 +4,13 @@
 usage: python3 scripts/results_tables.py [A B]   (default: convnet-digits convnet-fmnist59)
 
 Reads experiments/repro/NAME/{initial_noise,early_speed,final_accuracy}.csv, written by
-`harness report`; every number in the tables comes from there.
+`harness report`. Then, for each of A-600 and B-600 whose report exists, the convergence table:
+mean test accuracy at steps 150, 300, 450 and 600 over the seeds whose every strategy is done
+(read from experiments/repro/NAME.db, opened read-only), and the paired difference at the last
+step from that report's final_accuracy.csv. Every number in the tables comes from there.
 """
 import csv
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -76,6 +80,40 @@ def main():
                  "Claim 3: test accuracy at the last step [95% CI], paired difference to he_base (pp), Holm p",
                  ("acc. %", "diff. (pp)", "Holm p"),
                  lambda r: [final_acc(r), diff_only(r), p(r["p_holm"])])
+    for name in (f"{a}-600", f"{b}-600"):
+        if (ROOT / "experiments/repro" / name / "final_accuracy.csv").exists():
+            convergence_table(name)
+
+
+def convergence_table(name, checkpoints=(150, 300, 450, 600)):
+    """Mean test accuracy at the checkpoints over complete seeds; paired difference at the end."""
+    db = sqlite3.connect(f"file:{ROOT / 'experiments/repro' / name}.db?mode=ro", uri=True)
+    strategies_of = dict(db.execute("SELECT seed, group_concat(strategy) FROM trials t JOIN experiments e "
+                                    "ON e.id = t.experiment_id WHERE e.name = ? AND t.status = 'done' "
+                                    "GROUP BY seed", (name,)).fetchall())
+    all_strategies = {s for (s,) in db.execute("SELECT DISTINCT strategy FROM trials t JOIN experiments e "
+                                               "ON e.id = t.experiment_id WHERE e.name = ?", (name,))}
+    seeds = sorted(seed for seed, done in strategies_of.items() if set(done.split(",")) == all_strategies)
+    final = read(name, "final_accuracy")
+    strategies = [s for s in ORDER if s in all_strategies]
+    print(f"\nConvergence ({name}, {len(seeds)} seeds with every strategy done: "
+          f"{', '.join(map(str, seeds))}): mean test accuracy %; at step {checkpoints[-1]} the paired "
+          f"difference to he_base (pp) [95% CI] and Holm p, from the report\n")
+    print("| strategy | " + " | ".join(f"step {c}" for c in checkpoints) + f" | diff. at {checkpoints[-1]} (pp) "
+          "[95% CI] | Holm p |")
+    print("| --- |" + " ---: |" * len(checkpoints) + " --- | ---: |")
+    marks = ",".join("?" * len(seeds))
+    for s in strategies:
+        means = dict(db.execute(
+            f"SELECT step, avg(test_acc) FROM step_view WHERE experiment = ? AND strategy = ? "
+            f"AND seed IN ({marks}) AND step IN ({','.join('?' * len(checkpoints))}) GROUP BY step",
+            (name, s, *seeds, *checkpoints)).fetchall())
+        r = final[s]
+        diff = "" if r["diff_mean"] == "" else (
+            f"{float(r['diff_mean']) * 100:+.2f} [{float(r['diff_ci_low']) * 100:+.2f}, "
+            f"{float(r['diff_ci_high']) * 100:+.2f}] (n = {r['n_pairs']})")
+        cells = [num(means.get(c), 100) for c in checkpoints] + [diff, p(r["p_holm"])]
+        print(f"| {s} | " + " | ".join(cells) + " |")
 
 
 def paired_table(a, b, strategies, table, title, columns, cells_of):
