@@ -3,12 +3,14 @@
 
 usage: python3 scripts/results_tables.py [A B]   (default: convnet-digits convnet-fmnist59)
 
-Reads experiments/repro/NAME/{initial_noise,early_speed,final_accuracy}.csv, written by
+First the study's status: for every experiments/repro/*.ini, the seeds and trials done (from its
+database, opened read-only, when there is one) and the sum of the done trials' wall times. Then it reads experiments/repro/NAME/{initial_noise,early_speed,final_accuracy}.csv, written by
 `harness report`. Then, for each of A-600 and B-600 whose report exists, the convergence table:
 mean test accuracy at steps 150, 300, 450 and 600 over the seeds whose every strategy is done
 (read from experiments/repro/NAME.db, opened read-only), and the paired difference at the last
 step from that report's final_accuracy.csv. Every number in the tables comes from there.
 """
+import configparser
 import csv
 import sqlite3
 import sys
@@ -43,11 +45,45 @@ def energy(text):
     return "0" if v == 0 else f"{v:.3g}"
 
 
+def duration(seconds):
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def status_table():
+    """Seeds and trials done per experiment of the study, and the time its trials took."""
+    print("Status: seeds with every strategy done, trials done (failed), sum of the done trials' wall times\n")
+    print("| experiment | steps | seeds done | trials done | trial time |")
+    print("| --- | ---: | --- | --- | --- |")
+    for ini in sorted((ROOT / "experiments/repro").glob("*.ini"), key=lambda f: f.stem):
+        config = configparser.ConfigParser(inline_comment_prefixes=("#", ";"))
+        config.read(ini)
+        name, seeds = config["experiment"]["name"], int(config["experiment"]["seeds"])
+        strategies = [s.strip() for s in config["experiment"]["strategies"].split(",")]
+        steps, db_path = config["train"]["steps"], ROOT / config["experiment"]["db"]
+        done_seeds, done, failed, seconds = 0, 0, 0, 0.0
+        if db_path.exists():
+            db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+            rows = db.execute("SELECT seed, t.status, t.wall_seconds FROM trials t JOIN experiments e "
+                              "ON e.id = t.experiment_id WHERE e.name = ?", (name,)).fetchall()
+            per_seed = {}
+            for seed, status, wall in rows:
+                per_seed.setdefault(seed, []).append(status)
+                done += status == "done"
+                failed += status == "failed"
+                seconds += wall if status == "done" else 0.0
+            done_seeds = sum(all(st == "done" for st in v) for v in per_seed.values())
+        failed_text = f" ({failed} failed)" if failed else ""
+        print(f"| `{name}` | {steps} | {done_seeds} of {seeds} | {done} of {seeds * len(strategies)}{failed_text} "
+              f"| {duration(seconds) if done else 'not started'} |")
+
+
 def main():
     a, b = sys.argv[1:3] if len(sys.argv) >= 3 else ("convnet-digits", "convnet-fmnist59")
+    status_table()
     strategies = [s for s in ORDER if s in read(a, "initial_noise")]
 
-    print("Claim 1 (step 1): noise % [95% CI] and energy reaching the backbone; n = seeds\n")
+    print("\nClaim 1 (step 1): noise % [95% CI] and energy reaching the backbone; n = seeds\n")
     print(f"| strategy | {a}: n | noise % | energy | {b}: n | noise % | energy |")
     print("| --- | ---: | --- | --- | ---: | --- | --- |")
     na, nb = read(a, "initial_noise"), read(b, "initial_noise")
