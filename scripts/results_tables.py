@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Prints the per-claim tables of RESULTS.md from the reports' CSV files.
+"""Prints the tables of RESULTS.md from the study's databases and the reports' CSV files.
 
 usage: python3 scripts/results_tables.py [A B]   (default: convnet-digits convnet-fmnist59)
 
 First the study's status: for every experiments/repro/*.ini, the seeds and trials done (from its
-database, opened read-only, when there is one) and the sum of the done trials' wall times. Then it reads experiments/repro/NAME/{initial_noise,early_speed,final_accuracy}.csv, written by
-`harness report`. Then, for each of A-600 and B-600 whose report exists, the convergence table:
+database, opened read-only, when there is one) and the sum of the done trials' wall times. Then the
+claim tables of A and B, from experiments/repro/NAME/{initial_noise,early_speed,final_accuracy}.csv,
+written by `harness report`. Then, for each of A-600 and B-600 whose report exists, the convergence table:
 mean test accuracy at steps 150, 300, 450 and 600 over the seeds whose every strategy is done
 (read from experiments/repro/NAME.db, opened read-only), and the paired difference at the last
 step from that report's final_accuracy.csv. Every number in the tables comes from there.
@@ -45,6 +46,24 @@ def energy(text):
     return "0" if v == 0 else f"{v:.3g}"
 
 
+def open_read_only(db_path):
+    return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+
+
+def trials_of(db, name):
+    """(seed, strategy, status, wall_seconds) of every trial of experiment `name`."""
+    return db.execute("SELECT t.seed, t.strategy, t.status, t.wall_seconds FROM trials t JOIN experiments e "
+                      "ON e.id = t.experiment_id WHERE e.name = ?", (name,)).fetchall()
+
+
+def complete_seeds(trials):
+    """The seeds whose every trial is done, ascending."""
+    statuses = {}
+    for seed, _, status, _ in trials:
+        statuses.setdefault(seed, []).append(status)
+    return sorted(seed for seed, v in statuses.items() if all(st == "done" for st in v))
+
+
 def duration(seconds):
     minutes = round(seconds / 60)
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
@@ -63,16 +82,11 @@ def status_table():
         steps, db_path = config["train"]["steps"], ROOT / config["experiment"]["db"]
         done_seeds, done, failed, seconds = 0, 0, 0, 0.0
         if db_path.exists():
-            db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-            rows = db.execute("SELECT seed, t.status, t.wall_seconds FROM trials t JOIN experiments e "
-                              "ON e.id = t.experiment_id WHERE e.name = ?", (name,)).fetchall()
-            per_seed = {}
-            for seed, status, wall in rows:
-                per_seed.setdefault(seed, []).append(status)
-                done += status == "done"
-                failed += status == "failed"
-                seconds += wall if status == "done" else 0.0
-            done_seeds = sum(all(st == "done" for st in v) for v in per_seed.values())
+            trials = trials_of(open_read_only(db_path), name)
+            done_seeds = len(complete_seeds(trials))
+            done = sum(status == "done" for _, _, status, _ in trials)
+            failed = sum(status == "failed" for _, _, status, _ in trials)
+            seconds = sum(wall for _, _, status, wall in trials if status == "done")
         failed_text = f" ({failed} failed)" if failed else ""
         print(f"| `{name}` | {steps} | {done_seeds} of {seeds} | {done} of {seeds * len(strategies)}{failed_text} "
               f"| {duration(seconds) if done else 'not started'} |")
@@ -123,15 +137,11 @@ def main():
 
 def convergence_table(name, checkpoints=(150, 300, 450, 600)):
     """Mean test accuracy at the checkpoints over complete seeds; paired difference at the end."""
-    db = sqlite3.connect(f"file:{ROOT / 'experiments/repro' / name}.db?mode=ro", uri=True)
-    strategies_of = dict(db.execute("SELECT seed, group_concat(strategy) FROM trials t JOIN experiments e "
-                                    "ON e.id = t.experiment_id WHERE e.name = ? AND t.status = 'done' "
-                                    "GROUP BY seed", (name,)).fetchall())
-    all_strategies = {s for (s,) in db.execute("SELECT DISTINCT strategy FROM trials t JOIN experiments e "
-                                               "ON e.id = t.experiment_id WHERE e.name = ?", (name,))}
-    seeds = sorted(seed for seed, done in strategies_of.items() if set(done.split(",")) == all_strategies)
+    db = open_read_only(ROOT / "experiments/repro" / f"{name}.db")
+    trials = trials_of(db, name)
+    seeds = complete_seeds(trials)
     final = read(name, "final_accuracy")
-    strategies = [s for s in ORDER if s in all_strategies]
+    strategies = [s for s in ORDER if s in {strategy for _, strategy, _, _ in trials}]
     print(f"\nConvergence ({name}, {len(seeds)} seeds with every strategy done: "
           f"{', '.join(map(str, seeds))}): mean test accuracy %; at step {checkpoints[-1]} the paired "
           f"difference to he_base (pp) [95% CI] and Holm p, from the report\n")
