@@ -9,7 +9,9 @@ claim tables of A and B, from experiments/repro/NAME/{initial_noise,early_speed,
 written by `harness report`. Then, for each of A-600 and B-600 whose report exists, the convergence table:
 mean test accuracy at steps 150, 300, 450 and 600 over the seeds whose every strategy is done
 (read from experiments/repro/NAME.db, opened read-only), and the paired difference at the last
-step from that report's final_accuracy.csv. Every number in the tables comes from there.
+step from that report's final_accuracy.csv. Last, for each other backbone (vgg, resnet) whose
+reports exist, one table of the three claims on both targets (ARCH-digits, ARCH-fmnist59), from the
+same CSV files. Every number in the tables comes from there.
 """
 import configparser
 import csv
@@ -133,6 +135,8 @@ def main():
     for name in (f"{a}-600", f"{b}-600"):
         if (ROOT / "experiments/repro" / name / "final_accuracy.csv").exists():
             convergence_table(name)
+    for arch in ("vgg", "resnet"):
+        backbone_table(arch)
 
 
 def convergence_table(name, checkpoints=(150, 300, 450, 600)):
@@ -159,6 +163,34 @@ def convergence_table(name, checkpoints=(150, 300, 450, 600)):
             f"{float(r['diff_mean']) * 100:+.2f} [{float(r['diff_ci_low']) * 100:+.2f}, "
             f"{float(r['diff_ci_high']) * 100:+.2f}] (n = {r['n_pairs']})")
         cells = [num(means.get(c), 100) for c in checkpoints] + [diff, p(r["p_holm"])]
+        print(f"| {s} | " + " | ".join(cells) + " |")
+
+
+def backbone_table(arch):
+    """The three claims for one backbone on both targets, one row per strategy."""
+    names = [n for n in (f"{arch}-digits", f"{arch}-fmnist59")
+             if (ROOT / "experiments/repro" / n / "final_accuracy.csv").exists()]
+    if not names:
+        return
+    noise = {n: read(n, "initial_noise") for n in names}
+    early = {n: read(n, "early_speed") for n in names}
+    final = {n: read(n, "final_accuracy") for n in names}
+    seeds = ", ".join(f"{n}: {final[n]['he_base']['n']}" for n in names)
+    print(f"\n`{arch}` (seeds: {seeds}): noise % at step 1; mean accuracy over steps 1-10, paired difference "
+          f"to he_base (pp) [95% CI]; accuracy at the last step and the paired difference (pp), Holm p\n")
+    columns = ("noise %", "early acc. %", "early diff. (pp)", "final acc. %", "final diff. (pp)", "Holm p")
+    print("| strategy | " + " | ".join(f"{n}: {c}" if i == 0 else c for n in names
+                                       for i, c in enumerate(columns)) + " |")
+    print("| --- |" + " --- |" * (len(columns) * len(names)))
+    for s in [s for s in ORDER if s in final[names[0]]]:
+        cells = []
+        for n in names:
+            e, f = early[n][s], final[n][s]
+            early_diff = "" if e["diff_mean"] == "" else (
+                f"{float(e['diff_mean']) * 100:+.2f} " + interval(e, "diff_ci_low", "diff_ci_high"))
+            final_diff = "" if f["diff_mean"] == "" else f"{float(f['diff_mean']) * 100:+.2f}"
+            cells += [num(noise[n][s]["noise_fraction_mean"], 100), num(e["early_acc_mean"], 100), early_diff,
+                      num(f["final_acc_mean"], 100), final_diff, p(f["p_holm"])]
         print(f"| {s} | " + " | ".join(cells) + " |")
 
 
