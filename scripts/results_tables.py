@@ -11,7 +11,8 @@ mean test accuracy at steps 150, 300, 450 and 600 over the seeds whose every str
 (read from experiments/repro/NAME.db, opened read-only), and the paired difference at the last
 step from that report's final_accuracy.csv. Last, for each other backbone (vgg, resnet) whose
 reports exist, one table of the three claims on both targets (ARCH-digits, ARCH-fmnist59), from the
-same CSV files. Every number in the tables comes from there.
+same CSV files, followed by the convergence tables of ARCH-digits-600 and ARCH-fmnist59-600.
+Every number in the tables comes from there.
 """
 import configparser
 import csv
@@ -132,11 +133,17 @@ def main():
                  "Claim 3: test accuracy at the last step [95% CI], paired difference to he_base (pp), Holm p",
                  ("acc. %", "diff. (pp)", "Holm p"),
                  lambda r: [final_acc(r), diff_only(r), p(r["p_holm"])])
-    for name in (f"{a}-600", f"{b}-600"):
-        if (ROOT / "experiments/repro" / name / "final_accuracy.csv").exists():
-            convergence_table(name)
+    convergence_tables((a, b))
     for arch in ("vgg", "resnet"):
         backbone_table(arch)
+        convergence_tables((f"{arch}-digits", f"{arch}-fmnist59"))
+
+
+def convergence_tables(names):
+    """The convergence table of each NAME-600 experiment whose report exists."""
+    for name in (f"{n}-600" for n in names):
+        if (ROOT / "experiments/repro" / name / "final_accuracy.csv").exists():
+            convergence_table(name)
 
 
 def convergence_table(name, checkpoints=(150, 300, 450, 600)):
