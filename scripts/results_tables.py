@@ -49,6 +49,17 @@ def energy(text):
     return "0" if v == 0 else f"{v:.3g}"
 
 
+def diff_with_ci(row):
+    """The paired difference to the baseline in pp with its 95% CI; empty for the baseline."""
+    if row["diff_mean"] == "":
+        return ""
+    return f"{float(row['diff_mean']) * 100:+.2f} " + interval(row, "diff_ci_low", "diff_ci_high")
+
+
+def diff_only(row):
+    return "" if row["diff_mean"] == "" else f"{float(row['diff_mean']) * 100:+.2f}"
+
+
 def open_read_only(db_path):
     return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
 
@@ -113,14 +124,6 @@ def main():
                 noise += " " + interval(r, "noise_fraction_ci_low", "noise_fraction_ci_high")
             cells += [r["n"], noise, energy(r["feature_grad_energy_mean"])]
         print(f"| {s} | " + " | ".join(cells) + " |")
-
-    def diff_with_ci(r):
-        if r["diff_mean"] == "":
-            return ""
-        return f"{float(r['diff_mean']) * 100:+.2f} " + interval(r, "diff_ci_low", "diff_ci_high")
-
-    def diff_only(r):
-        return "" if r["diff_mean"] == "" else f"{float(r['diff_mean']) * 100:+.2f}"
 
     def final_acc(r):
         return num(r["final_acc_mean"], 100) + " " + interval(r, "final_acc_ci_low", "final_acc_ci_high")
@@ -193,11 +196,8 @@ def backbone_table(arch):
         cells = []
         for n in names:
             e, f = early[n][s], final[n][s]
-            early_diff = "" if e["diff_mean"] == "" else (
-                f"{float(e['diff_mean']) * 100:+.2f} " + interval(e, "diff_ci_low", "diff_ci_high"))
-            final_diff = "" if f["diff_mean"] == "" else f"{float(f['diff_mean']) * 100:+.2f}"
-            cells += [num(noise[n][s]["noise_fraction_mean"], 100), num(e["early_acc_mean"], 100), early_diff,
-                      num(f["final_acc_mean"], 100), final_diff, p(f["p_holm"])]
+            cells += [num(noise[n][s]["noise_fraction_mean"], 100), num(e["early_acc_mean"], 100), diff_with_ci(e),
+                      num(f["final_acc_mean"], 100), diff_only(f), p(f["p_holm"])]
         print(f"| {s} | " + " | ".join(cells) + " |")
 
 
