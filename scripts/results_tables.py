@@ -21,12 +21,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+REPRO = ROOT / "experiments/repro"
 ORDER = ["he_base", "mei_fn", "mei", "zero_head", "warmup", "lp_ft", "xavier", "fixed_orthonormal"]
 
 
 def read(name, table):
-    with open(ROOT / "experiments/repro" / name / f"{table}.csv") as f:
+    with open(REPRO / name / f"{table}.csv") as f:
         return {row["strategy"]: row for row in csv.DictReader(f)}
+
+
+def has_report(name):
+    return (REPRO / name / "final_accuracy.csv").exists()
 
 
 def num(text, scale=1.0, digits=2):
@@ -88,7 +93,7 @@ def status_table():
     print("Status: seeds with every strategy done, trials done (failed), sum of the done trials' wall times\n")
     print("| experiment | steps | seeds done | trials done | trial time |")
     print("| --- | ---: | --- | --- | --- |")
-    for ini in sorted((ROOT / "experiments/repro").glob("*.ini"), key=lambda f: f.stem):
+    for ini in sorted(REPRO.glob("*.ini"), key=lambda f: f.stem):
         config = configparser.ConfigParser(inline_comment_prefixes=("#", ";"))
         config.read(ini)
         name, seeds = config["experiment"]["name"], int(config["experiment"]["seeds"])
@@ -145,13 +150,13 @@ def main():
 def convergence_tables(names):
     """The convergence table of each NAME-600 experiment whose report exists."""
     for name in (f"{n}-600" for n in names):
-        if (ROOT / "experiments/repro" / name / "final_accuracy.csv").exists():
+        if has_report(name):
             convergence_table(name)
 
 
 def convergence_table(name, checkpoints=(150, 300, 450, 600)):
     """Mean test accuracy at the checkpoints over complete seeds; paired difference at the end."""
-    db = open_read_only(ROOT / "experiments/repro" / f"{name}.db")
+    db = open_read_only(REPRO / f"{name}.db")
     trials = trials_of(db, name)
     seeds = complete_seeds(trials)
     final = read(name, "final_accuracy")
@@ -178,8 +183,7 @@ def convergence_table(name, checkpoints=(150, 300, 450, 600)):
 
 def backbone_table(arch):
     """The three claims for one backbone on both targets, one row per strategy."""
-    names = [n for n in (f"{arch}-digits", f"{arch}-fmnist59")
-             if (ROOT / "experiments/repro" / n / "final_accuracy.csv").exists()]
+    names = [n for n in (f"{arch}-digits", f"{arch}-fmnist59") if has_report(n)]
     if not names:
         return
     noise = {n: read(n, "initial_noise") for n in names}
