@@ -190,29 +190,34 @@ def backbone_table(arch):
     early = {n: read(n, "early_speed") for n in names}
     final = {n: read(n, "final_accuracy") for n in names}
     seeds = ", ".join(f"{n}: {final[n]['he_base']['n']}" for n in names)
-    print(f"\n`{arch}` (seeds: {seeds}): noise % at step 1; mean accuracy over steps 1-10, paired difference "
-          f"to he_base (pp) [95% CI]; accuracy at the last step and the paired difference (pp), Holm p\n")
-    columns = ("noise %", "early acc. %", "early diff. (pp)", "final acc. %", "final diff. (pp)", "Holm p")
-    print("| strategy | " + " | ".join(f"{n}: {c}" if i == 0 else c for n in names
-                                       for i, c in enumerate(columns)) + " |")
-    print("| --- |" + " --- |" * (len(columns) * len(names)))
-    for s in [s for s in ORDER if s in final[names[0]]]:
-        cells = []
-        for n in names:
-            e, f = early[n][s], final[n][s]
-            cells += [num(noise[n][s]["noise_fraction_mean"], 100), num(e["early_acc_mean"], 100), diff_with_ci(e),
-                      num(f["final_acc_mean"], 100), diff_only(f), p(f["p_holm"])]
-        print(f"| {s} | " + " | ".join(cells) + " |")
+
+    def cells_of(n, s):
+        e, f = early[n][s], final[n][s]
+        return [num(noise[n][s]["noise_fraction_mean"], 100), num(e["early_acc_mean"], 100), diff_with_ci(e),
+                num(f["final_acc_mean"], 100), diff_only(f), p(f["p_holm"])]
+
+    side_by_side(names, [s for s in ORDER if s in final[names[0]]],
+                 f"`{arch}` (seeds: {seeds}): noise % at step 1; mean accuracy over steps 1-10, paired difference "
+                 f"to he_base (pp) [95% CI]; accuracy at the last step and the paired difference (pp), Holm p",
+                 ("noise %", "early acc. %", "early diff. (pp)", "final acc. %", "final diff. (pp)", "Holm p"),
+                 cells_of)
 
 
 def paired_table(a, b, strategies, table, title, columns, cells_of):
-    """One row per strategy, the same three columns for experiment a, then for b."""
+    """One row per strategy, the same columns for experiment a, then for b, from one report table."""
+    rows = {n: read(n, table) for n in (a, b)}
+    side_by_side((a, b), strategies, title, columns, lambda n, s: cells_of(rows[n][s]))
+
+
+def side_by_side(names, strategies, title, columns, cells_of):
+    """One row per strategy; the same columns, cells_of(name, strategy), for each experiment in turn."""
     print(f"\n{title}\n")
-    print(f"| strategy | {a}: " + " | ".join(columns) + f" | {b}: " + " | ".join(columns) + " |")
-    print("| --- |" + " --- |" * (2 * len(columns)))
-    ra, rb = read(a, table), read(b, table)
+    print("| strategy | " + " | ".join(f"{n}: {c}" if i == 0 else c for n in names
+                                       for i, c in enumerate(columns)) + " |")
+    print("| --- |" + " --- |" * (len(columns) * len(names)))
     for s in strategies:
-        print(f"| {s} | " + " | ".join(cells_of(ra[s]) + cells_of(rb[s])) + " |")
+        print(f"| {s} | " + " | ".join(c for n in names for c in cells_of(n, s)) + " |")
+
 
 if __name__ == "__main__":
     main()
