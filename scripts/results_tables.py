@@ -12,6 +12,9 @@ mean test accuracy at steps 150, 300, 450 and 600 over the seeds whose every str
 step from that report's final_accuracy.csv. Last, for each other backbone (vgg, resnet) whose
 reports exist, one table of the three claims on both targets (ARCH-digits, ARCH-fmnist59), from the
 same CSV files, followed by the convergence tables of ARCH-digits-600 and ARCH-fmnist59-600.
+Last, the dynamics table: for each 150-step experiment with a database, the means of per-step
+measurements (test accuracy, zeta, error energy to the backbone, backbone drift, feature variance)
+of he_base, mei and mei_fn at a few steps, over the seeds whose every strategy is done.
 Every number in the tables comes from there.
 """
 import configparser
@@ -145,6 +148,7 @@ def main():
     for arch in ("vgg", "resnet"):
         backbone_table(arch)
         convergence_tables((f"{arch}-digits", f"{arch}-fmnist59"))
+    dynamics_table([f"{arch}-{target}" for target in ("digits", "fmnist59") for arch in ("convnet", "vgg", "resnet")])
 
 
 def convergence_tables(names):
@@ -179,6 +183,40 @@ def convergence_table(name, checkpoints=(150, 300, 450, 600)):
             f"{float(r['diff_ci_high']) * 100:+.2f}] (n = {r['n_pairs']})")
         cells = [num(means.get(c), 100) for c in checkpoints] + [diff, p(r["p_holm"])]
         print(f"| {s} | " + " | ".join(cells) + " |")
+
+
+DYNAMICS = [  # (column title, steps, SQL of the per-step measurement, format)
+    ("test acc. %", (10, 30, 60, 150), "test_acc * 100", "{:.1f}"),
+    ("zeta", (30, 60, 150), "zeta", "{:.3f}"),
+    ("error energy to backbone", (1, 30), "feature_grad_energy", "{:.2g}"),
+    ("backbone drift", (1, 30, 150), "backbone_drift", "{:.2f}"),
+    ("feature variance", (1, 150), "feature_variance", "{:.3g}"),
+]
+
+
+def dynamics_table(names, strategies=("he_base", "mei", "mei_fn")):
+    """Per-step measurements of the baseline, MEI and MEI+FN: means over the complete seeds at a few steps."""
+    names = [n for n in names if (REPRO / f"{n}.db").exists()]
+    print("\nDynamics: mean over the seeds with every strategy done of the per-step measurements "
+          "(db/schema.sql) at the steps named in each column, as a / b / c\n")
+    print("| experiment (seeds) | strategy | " + " | ".join(
+        f"{title} at {', '.join(map(str, steps))}" for title, steps, _, _ in DYNAMICS) + " |")
+    print("| --- | --- |" + " ---: |" * len(DYNAMICS))
+    for name in names:
+        db = open_read_only(REPRO / f"{name}.db")
+        seeds = complete_seeds(trials_of(db, name))
+        if not seeds:
+            continue
+        marks = ",".join("?" * len(seeds))
+        for s in strategies:
+            cells = []
+            for _, steps, column, fmt in DYNAMICS:
+                means = dict(db.execute(
+                    f"SELECT step, avg({column}) FROM step_view WHERE experiment = ? AND strategy = ? "
+                    f"AND seed IN ({marks}) AND step IN ({','.join('?' * len(steps))}) GROUP BY step",
+                    (name, s, *seeds, *steps)).fetchall())
+                cells.append(" / ".join("" if means.get(t) is None else fmt.format(means[t]) for t in steps))
+            print(f"| {name} ({len(seeds)}) | {s} | " + " | ".join(cells) + " |")
 
 
 def backbone_table(arch):
