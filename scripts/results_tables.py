@@ -151,6 +151,14 @@ def main():
     dynamics_table([f"{arch}-{target}" for target in ("digits", "fmnist59") for arch in ("convnet", "vgg", "resnet")])
 
 
+def step_means(db, name, strategy, seeds, steps, column):
+    """{step: mean of the SQL expression `column` over `seeds`} for one strategy, at the given steps."""
+    return dict(db.execute(
+        f"SELECT step, avg({column}) FROM step_view WHERE experiment = ? AND strategy = ? "
+        f"AND seed IN ({','.join('?' * len(seeds))}) AND step IN ({','.join('?' * len(steps))}) GROUP BY step",
+        (name, strategy, *seeds, *steps)).fetchall())
+
+
 def convergence_tables(names):
     """The convergence table of each NAME-600 experiment whose report exists."""
     for name in (f"{n}-600" for n in names):
@@ -171,12 +179,8 @@ def convergence_table(name, checkpoints=(150, 300, 450, 600)):
     print("| strategy | " + " | ".join(f"step {c}" for c in checkpoints) + f" | diff. at {checkpoints[-1]} (pp) "
           "[95% CI] | Holm p |")
     print("| --- |" + " ---: |" * len(checkpoints) + " --- | ---: |")
-    marks = ",".join("?" * len(seeds))
     for s in strategies:
-        means = dict(db.execute(
-            f"SELECT step, avg(test_acc) FROM step_view WHERE experiment = ? AND strategy = ? "
-            f"AND seed IN ({marks}) AND step IN ({','.join('?' * len(checkpoints))}) GROUP BY step",
-            (name, s, *seeds, *checkpoints)).fetchall())
+        means = step_means(db, name, s, seeds, checkpoints, "test_acc")
         r = final[s]
         diff = "" if r["diff_mean"] == "" else (
             f"{float(r['diff_mean']) * 100:+.2f} [{float(r['diff_ci_low']) * 100:+.2f}, "
@@ -207,14 +211,10 @@ def dynamics_table(names, strategies=("he_base", "mei", "mei_fn")):
         seeds = complete_seeds(trials_of(db, name))
         if not seeds:
             continue
-        marks = ",".join("?" * len(seeds))
         for s in strategies:
             cells = []
             for _, steps, column, fmt in DYNAMICS:
-                means = dict(db.execute(
-                    f"SELECT step, avg({column}) FROM step_view WHERE experiment = ? AND strategy = ? "
-                    f"AND seed IN ({marks}) AND step IN ({','.join('?' * len(steps))}) GROUP BY step",
-                    (name, s, *seeds, *steps)).fetchall())
+                means = step_means(db, name, s, seeds, steps, column)
                 cells.append(" / ".join("" if means.get(t) is None else fmt.format(means[t]) for t in steps))
             print(f"| {name} ({len(seeds)}) | {s} | " + " | ".join(cells) + " |")
 
