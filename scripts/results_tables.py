@@ -9,7 +9,7 @@ claim tables of A and B, from experiments/repro/NAME/{initial_noise,early_speed,
 written by `harness report`. Then, for each of A-600 and B-600 whose report exists, the convergence table:
 mean test accuracy at steps 150, 300, 450 and 600 over the seeds whose every strategy is done
 (read from experiments/repro/NAME.db, opened read-only), and the paired difference at the last
-step from that report's final_accuracy.csv. Last, for each other backbone (vgg, resnet) whose
+step from that report's final_accuracy.csv. Then, for each other backbone (vgg, resnet) whose
 reports exist, one table of the three claims on both targets (ARCH-digits, ARCH-fmnist59), from the
 same CSV files, followed by the convergence tables of ARCH-digits-600 and ARCH-fmnist59-600.
 Last, the dynamics table: for each 150-step experiment with a database, the means of per-step
