@@ -13,8 +13,9 @@ step from that report's final_accuracy.csv. Then, for each other backbone (vgg, 
 reports exist, one table of the three claims on both targets (ARCH-digits, ARCH-fmnist59), from the
 same CSV files, followed by the convergence tables of ARCH-digits-600 and ARCH-fmnist59-600.
 Last, the dynamics table: for each 150-step experiment with a database, the means of per-step
-measurements (test accuracy, zeta, error energy to the backbone, backbone drift, feature variance)
-of he_base, mei and mei_fn at a few steps, over the seeds whose every strategy is done.
+measurements (test accuracy, zeta, training loss, error energy to the backbone, backbone drift,
+feature variance) of he_base, mei and mei_fn at a few steps, over the seeds whose every strategy
+is done.
 Every number in the tables comes from there.
 """
 import configparser
@@ -192,6 +193,7 @@ def convergence_table(name, checkpoints=(150, 300, 450, 600)):
 DYNAMICS = [  # (column title, steps, SQL of the per-step measurement, format)
     ("test acc. %", (10, 30, 60, 150), "test_acc * 100", "{:.1f}"),
     ("zeta", (30, 60, 150), "zeta", "{:.3f}"),
+    ("train loss", (30, 60, 150), "train_loss", "{:.2f}"),
     ("error energy to backbone", (1, 30), "feature_grad_energy", "{:.2g}"),
     ("backbone drift", (1, 30, 150), "backbone_drift", "{:.2f}"),
     ("feature variance", (1, 150), "feature_variance", "{:.3g}"),
