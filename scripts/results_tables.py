@@ -12,10 +12,11 @@ mean test accuracy at steps 150, 300, 450 and 600 over the seeds whose every str
 step from that report's final_accuracy.csv. Then, for each other backbone (vgg, resnet) whose
 reports exist, one table of the three claims on both targets (ARCH-digits, ARCH-fmnist59), from the
 same CSV files, followed by the convergence tables of ARCH-digits-600 and ARCH-fmnist59-600.
-Last, the dynamics table: for each 150-step experiment with a database, the means of per-step
+Then the dynamics table: for each 150-step experiment with a database, the means of per-step
 measurements (test accuracy, zeta, training loss, error energy to the backbone, backbone drift,
 feature variance) of he_base, mei and mei_fn at a few steps, over the seeds whose every strategy
-is done.
+is done. Last, once its report exists, the table of resnet-digits-lambda: MEI+FN with initial heads
+of several sizes beside the baseline.
 Every number in the tables comes from there.
 """
 import configparser
@@ -150,6 +151,7 @@ def main():
         backbone_table(arch)
         convergence_tables((f"{arch}-digits", f"{arch}-fmnist59"))
     dynamics_table([f"{arch}-{target}" for target in ("digits", "fmnist59") for arch in ("convnet", "vgg", "resnet")])
+    head_size_table("resnet-digits-lambda")
 
 
 def step_means(db, name, strategy, seeds, steps, column):
@@ -219,6 +221,36 @@ def dynamics_table(names, strategies=("he_base", "mei", "mei_fn")):
                 means = step_means(db, name, s, seeds, steps, column)
                 cells.append(" / ".join("" if means.get(t) is None else fmt.format(means[t]) for t in steps))
             print(f"| {name} ({len(seeds)}) | {s} | " + " | ".join(cells) + " |")
+
+
+def head_size_table(name, steps=(10, 30, 40, 50, 60, 100)):
+    """MEI+FN with initial heads of several sizes beside the baseline: the report's paired tables and
+    the mean test accuracy at a few steps over the complete seeds (database)."""
+    if not has_report(name):
+        return
+    db = open_read_only(REPRO / f"{name}.db")
+    trials = trials_of(db, name)
+    seeds = complete_seeds(trials)
+    labels = list(dict.fromkeys(strategy for _, strategy, _, _ in trials))
+    noise, early = read(name, "initial_noise"), read(name, "early_speed")
+    final, target = read(name, "final_accuracy"), read(name, "steps_to_target")
+    reached = target["he_base"]["target"]
+    print(f"\nInitial head size ({name}, {len(seeds)} seeds with every strategy done): noise % at step 1; "
+          "mean accuracy over steps 1-10 and its paired difference to he_base (pp) [95% CI]; mean test "
+          f"accuracy % at steps {', '.join(map(str, steps))}; steps to reach {float(reached) * 100:.1f}% "
+          "(90% of the baseline's final mean; mean over the seeds that reach it, n never reached); "
+          f"at step {steps[-1]} the paired difference to he_base (pp) [95% CI] and Holm p, from the report\n")
+    print("| strategy | noise % | early acc. % | early diff. (pp) | acc. % at " + ", ".join(map(str, steps))
+          + " | steps to target | final diff. (pp) | Holm p |")
+    print("| --- | ---: | ---: | --- | ---: | ---: | --- | ---: |")
+    for s in labels:
+        means = step_means(db, name, s, seeds, steps, "test_acc")
+        t = target[s]
+        to_target = num(t["steps_mean"], 1, 1) + (f" ({t['n_never']} never)" if t["n_never"] != "0" else "")
+        cells = [num(noise[s]["noise_fraction_mean"], 100), num(early[s]["early_acc_mean"], 100),
+                 diff_with_ci(early[s]), " / ".join(num(means.get(c), 100, 1) for c in steps), to_target,
+                 diff_with_ci(final[s]), p(final[s]["p_holm"])]
+        print(f"| {s} | " + " | ".join(cells) + " |")
 
 
 def backbone_table(arch):
