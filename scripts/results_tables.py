@@ -15,8 +15,9 @@ same CSV files, followed by the convergence tables of ARCH-digits-600 and ARCH-f
 Then the dynamics table: for each 150-step experiment with a database, the means of per-step
 measurements (test accuracy, zeta, training loss, error energy to the backbone, backbone drift,
 feature variance) of he_base, mei and mei_fn at a few steps, over the seeds whose every strategy
-is done. Last, once its report exists, the table of resnet-digits-lambda: MEI+FN with initial heads
-of several sizes beside the baseline.
+is done. Last, for resnet-digits-lambda and resnet-digits-fn once their reports exist: the table of
+MEI+FN with initial heads of several sizes (and, in -fn, the baseline's size) beside the baseline,
+then one dynamics table of every strategy of both over their 100 steps.
 Every number in the tables comes from there.
 """
 import configparser
@@ -151,7 +152,11 @@ def main():
         backbone_table(arch)
         convergence_tables((f"{arch}-digits", f"{arch}-fmnist59"))
     dynamics_table([f"{arch}-{target}" for target in ("digits", "fmnist59") for arch in ("convnet", "vgg", "resnet")])
-    head_size_table("resnet-digits-lambda")
+    head_sizes = [n for n in ("resnet-digits-lambda", "resnet-digits-fn") if has_report(n)]
+    for name in head_sizes:
+        head_size_table(name)
+    if head_sizes:
+        dynamics_table(head_sizes, strategies=None, columns=HEAD_DYNAMICS)
 
 
 def step_means(db, name, strategy, seeds, steps, column):
@@ -202,22 +207,34 @@ DYNAMICS = [  # (column title, steps, SQL of the per-step measurement, format)
 ]
 
 
-def dynamics_table(names, strategies=("he_base", "mei", "mei_fn")):
-    """Per-step measurements of the baseline, MEI and MEI+FN: means over the complete seeds at a few steps."""
+# The same for the 100-step head-size experiments (resnet-digits-lambda, resnet-digits-fn).
+HEAD_DYNAMICS = [
+    ("zeta", (10, 30, 60, 100), "zeta", "{:.3f}"),
+    ("train loss", (1, 30, 60, 100), "train_loss", "{:.2f}"),
+    ("error energy to backbone", (1, 30, 100), "feature_grad_energy", "{:.2g}"),
+    ("backbone drift", (30, 60, 100), "backbone_drift", "{:.2f}"),
+]
+
+
+def dynamics_table(names, strategies=("he_base", "mei", "mei_fn"), columns=DYNAMICS):
+    """Per-step measurements: means over the complete seeds at a few steps, for the given strategies
+    (None: every strategy of the experiment, in the order of its file)."""
     names = [n for n in names if (REPRO / f"{n}.db").exists()]
     print("\nDynamics: mean over the seeds with every strategy done of the per-step measurements "
           "(db/schema.sql) at the steps named in each column, as a / b / c\n")
     print("| experiment (seeds) | strategy | " + " | ".join(
-        f"{title} at {', '.join(map(str, steps))}" for title, steps, _, _ in DYNAMICS) + " |")
-    print("| --- | --- |" + " ---: |" * len(DYNAMICS))
+        f"{title} at {', '.join(map(str, steps))}" for title, steps, _, _ in columns) + " |")
+    print("| --- | --- |" + " ---: |" * len(columns))
     for name in names:
         db = open_read_only(REPRO / f"{name}.db")
-        seeds = complete_seeds(trials_of(db, name))
+        trials = trials_of(db, name)
+        seeds = complete_seeds(trials)
         if not seeds:
             continue
-        for s in strategies:
+        labels = strategies or list(dict.fromkeys(strategy for _, strategy, _, _ in trials))
+        for s in labels:
             cells = []
-            for _, steps, column, fmt in DYNAMICS:
+            for _, steps, column, fmt in columns:
                 means = step_means(db, name, s, seeds, steps, column)
                 cells.append(" / ".join("" if means.get(t) is None else fmt.format(means[t]) for t in steps))
             print(f"| {name} ({len(seeds)}) | {s} | " + " | ".join(cells) + " |")
