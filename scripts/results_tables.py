@@ -4,7 +4,8 @@
 usage: python3 scripts/results_tables.py [A B]   (default: convnet-digits convnet-fmnist59)
 
 First the study's status: for every experiments/repro/*.ini, the seeds and trials done (from its
-database, opened read-only, when there is one) and the sum of the done trials' wall times. Then the
+database, opened read-only, when there is one) and the sum of the done trials' wall times. Then a
+summary of MEI+FN against the baseline on every backbone and target (the three claims). Then the
 claim tables of A and B, from experiments/repro/NAME/{initial_noise,early_speed,final_accuracy}.csv,
 written by `harness report`. Then, for each of A-600 and B-600 whose report exists, the convergence table:
 mean test accuracy at steps 150, 300, 450 and 600 over the seeds whose every strategy is done
@@ -117,9 +118,36 @@ def status_table():
               f"| {duration(seconds) if done else 'not started'} |")
 
 
+def summary_table():
+    """MEI+FN against the baseline on every backbone and target: the three claims in one row each,
+    from the reports of ARCH-TARGET (claims 1 and 2) and ARCH-TARGET-600 (claim 3)."""
+    print("\nSummary: MEI+FN against he_base. Claim 1: noise % at step 1, he_base -> mei_fn; claim 2: "
+          "paired difference in mean accuracy over steps 1-10 (pp) [95% CI], p; claim 3: paired "
+          "difference in test accuracy at step 600 (pp) [95% CI], Holm p; n = seeds\n")
+    print("| backbone, target | claim 1: noise % | claim 2: early diff. (pp) | p | n "
+          "| claim 3: diff. at 600 (pp) | Holm p | n |")
+    print("| --- | --- | --- | ---: | ---: | --- | ---: | ---: |")
+    for arch in ("convnet", "vgg", "resnet"):
+        for target in ("digits", "fmnist59"):
+            name = f"{arch}-{target}"
+            if not has_report(name):
+                continue
+            noise, early = read(name, "initial_noise"), read(name, "early_speed")["mei_fn"]
+            cells = [f"{num(noise['he_base']['noise_fraction_mean'], 100)} -> "
+                     f"{num(noise['mei_fn']['noise_fraction_mean'], 100)}",
+                     diff_with_ci(early), p(early["p_paired_t"]), early["n_pairs"]]
+            if has_report(f"{name}-600"):
+                final = read(f"{name}-600", "final_accuracy")["mei_fn"]
+                cells += [diff_with_ci(final), p(final["p_holm"]), final["n_pairs"]]
+            else:
+                cells += ["not run to the end yet", "", ""]
+            print(f"| `{name}` | " + " | ".join(cells) + " |")
+
+
 def main():
     a, b = sys.argv[1:3] if len(sys.argv) >= 3 else ("convnet-digits", "convnet-fmnist59")
     status_table()
+    summary_table()
     strategies = [s for s in ORDER if s in read(a, "initial_noise")]
 
     print("\nClaim 1 (step 1): noise % [95% CI] and energy reaching the backbone; n = seeds\n")
