@@ -82,6 +82,11 @@ def trials_of(db, name):
                       "ON e.id = t.experiment_id WHERE e.name = ?", (name,)).fetchall()
 
 
+def labels_of(trials):
+    """The strategy labels of an experiment's trials, in the order of its file (first seen)."""
+    return list(dict.fromkeys(strategy for _, strategy, _, _ in trials))
+
+
 def complete_seeds(trials):
     """The seeds whose every trial is done, ascending."""
     statuses = {}
@@ -208,7 +213,7 @@ def convergence_table(name, checkpoints=(150, 300, 450, 600)):
     trials = trials_of(db, name)
     seeds = complete_seeds(trials)
     final = read(name, "final_accuracy")
-    strategies = [s for s in ORDER if s in {strategy for _, strategy, _, _ in trials}]
+    strategies = [s for s in ORDER if s in labels_of(trials)]
     print(f"\nConvergence ({name}, {len(seeds)} seeds with every strategy done: "
           f"{', '.join(map(str, seeds))}): mean test accuracy %; at step {checkpoints[-1]} the paired "
           f"difference to he_base (pp) [95% CI] and Holm p, from the report\n")
@@ -259,7 +264,7 @@ def dynamics_table(names, strategies=("he_base", "mei", "mei_fn"), columns=DYNAM
         seeds = complete_seeds(trials)
         if not seeds:
             continue
-        labels = strategies or list(dict.fromkeys(strategy for _, strategy, _, _ in trials))
+        labels = strategies or labels_of(trials)
         for s in labels:
             cells = []
             for _, steps, column, fmt in columns:
@@ -276,7 +281,7 @@ def head_size_table(name, steps=(10, 30, 40, 50, 60, 100)):
     db = open_read_only(REPRO / f"{name}.db")
     trials = trials_of(db, name)
     seeds = complete_seeds(trials)
-    labels = list(dict.fromkeys(strategy for _, strategy, _, _ in trials))
+    labels = labels_of(trials)
     noise, early = read(name, "initial_noise"), read(name, "early_speed")
     final, target = read(name, "final_accuracy"), read(name, "steps_to_target")
     reached = target["he_base"]["target"]
