@@ -53,6 +53,19 @@ constexpr KeySpec kKeys[] = {
     {"train.eval_batch_size", Kind::Int, "128", "batch size of test evaluation (small batches stay in cache)"},
     {"train.max_test_examples", Kind::Int, "0", "0: whole test split; else a subset fixed per seed"},
     {"train.hflip", Kind::Bool, "false", "random horizontal flip of training batches"},
+    {"train.optimizer", Kind::Text, "adam", "adam | adamw | sgd"},
+    {"train.betas", Kind::Text, "0.9, 0.999", "adam/adamw: beta1, beta2"},
+    {"train.eps", Kind::Real, "1e-8", "adam/adamw: epsilon"},
+    {"train.momentum", Kind::Real, "0", "sgd: momentum"},
+    {"train.nesterov", Kind::Bool, "false", "sgd: Nesterov momentum (needs momentum > 0)"},
+    {"train.schedule", Kind::Text, "constant",
+     "learning-rate schedule after the ramp: constant | cosine | linear | step (optimizer.h gives the formulas)"},
+    {"train.lr_warmup_steps", Kind::Int, "0", "linear learning-rate ramp over the first steps (not the paper's head-only warm-up)"},
+    {"train.lr_step_size", Kind::Int, "0", "schedule = step: multiply the lr by lr_gamma every this many steps"},
+    {"train.lr_gamma", Kind::Real, "0.1", "schedule = step: the factor"},
+    {"train.label_smoothing", Kind::Real, "0", "eps: train against (1 - eps) y + eps / C (the measurements stay on plain cross-entropy)"},
+    {"train.precision", Kind::Text, "fp32",
+     "fp32 | tf32 (TF32 maths in cuBLAS/cuDNN, CUDA only) | bf16 (autocast forward passes to bfloat16)"},
 };
 
 const KeySpec* find_key(const std::string& key) {
@@ -101,10 +114,13 @@ struct Origin {
   std::string file;  // "" = command line
   int line = 0;
   std::string describe(const std::string& key) const {
-    if (file.empty()) return "command-line option --" + key;
-    std::string where = file;
-    if (line > 0) where += ":" + std::to_string(line);
-    return where + ": key '" + key + "'";
+    // Appends rather than operator+(const char*, string&&), which GCC 12 misreads in C++20
+    // (a false -Wstringop-overflow).
+    std::string where;
+    if (file.empty()) return where.append("command-line option --").append(key);
+    where = file;
+    if (line > 0) where.append(":").append(std::to_string(line));
+    return where.append(": key '").append(key).append("'");
   }
 };
 
@@ -342,6 +358,50 @@ ExperimentConfig load_experiment(const po::variables_map& cli, const std::string
   t.eval_batch_size = r.integer("train.eval_batch_size", 1);
   t.max_test_examples = r.integer("train.max_test_examples", 0);
   t.hflip = r.boolean("train.hflip");
+  {
+    const auto [value, origin] = r.raw("train.precision");
+    t.precision = parse_precision(value, origin.describe("train.precision"));
+  }
+  OptimizerSettings& o = t.optimizer;
+  {
+    const auto [value, origin] = r.raw("train.optimizer");
+    o.kind = parse_optimizer(value, origin.describe("train.optimizer"));
+  }
+  {
+    const auto [value, origin] = r.raw("train.betas");
+    const auto parts = split(value, ',');
+    bool ok = parts.size() == 2;
+    try {
+      if (ok) o.beta1 = std::stod(parts[0]), o.beta2 = std::stod(parts[1]);
+    } catch (const std::exception&) {
+      ok = false;
+    }
+    if (!ok || !(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1)) {
+      throw ConfigError(origin.describe("train.betas") + ": '" + value + "' is not two numbers in [0, 1), 'beta1, beta2'");
+    }
+  }
+  o.eps = r.real("train.eps", 0.0);
+  o.momentum = r.real("train.momentum", 0.0);
+  o.nesterov = r.boolean("train.nesterov");
+  if (o.nesterov && !(o.momentum > 0)) {
+    throw ConfigError(r.raw("train.nesterov").second.describe("train.nesterov") + ": Nesterov momentum needs train.momentum > 0");
+  }
+  {
+    const auto [value, origin] = r.raw("train.schedule");
+    o.schedule = parse_schedule(value, origin.describe("train.schedule"));
+  }
+  o.lr_warmup_steps = r.integer("train.lr_warmup_steps", 0);
+  o.lr_step_size = r.integer("train.lr_step_size", 0);
+  o.lr_gamma = r.real("train.lr_gamma", 0.0);
+  if (o.schedule == ScheduleKind::Step && o.lr_step_size < 1) {
+    throw ConfigError(r.raw("train.lr_step_size").second.describe("train.lr_step_size") +
+                      ": schedule = step needs lr_step_size >= 1");
+  }
+  t.label_smoothing = r.real("train.label_smoothing", 0.0);
+  if (t.label_smoothing >= 1.0) {
+    throw ConfigError(r.raw("train.label_smoothing").second.describe("train.label_smoothing") + ": must be below 1");
+  }
+  for (const KeySpec& spec : kKeys) config.values[spec.key] = r.text(spec.key);
   return config;
 }
 
@@ -373,6 +433,20 @@ std::string ExperimentConfig::resolved_text() const {
       << "\neval_every = " << train.eval_every << "\neval_batch_size = " << train.eval_batch_size
       << "\nmax_test_examples = " << train.max_test_examples << "\nhflip = " << (train.hflip ? "true" : "false")
       << "\n";
+  // Keys added after the first studies appear only when set, so recorded experiments keep their hash.
+  if (train.precision != Precision::Fp32) out << "precision = " << precision_name(train.precision) << "\n";
+  const OptimizerSettings& o = train.optimizer;
+  const OptimizerSettings paper;
+  if (o.kind != paper.kind) out << "optimizer = " << optimizer_name(o.kind) << "\n";
+  if (o.beta1 != paper.beta1 || o.beta2 != paper.beta2) out << "betas = " << o.beta1 << ", " << o.beta2 << "\n";
+  if (o.eps != paper.eps) out << "eps = " << o.eps << "\n";
+  if (o.momentum != paper.momentum) out << "momentum = " << o.momentum << "\n";
+  if (o.nesterov != paper.nesterov) out << "nesterov = true\n";
+  if (o.schedule != paper.schedule) out << "schedule = " << schedule_name(o.schedule) << "\n";
+  if (o.lr_warmup_steps != paper.lr_warmup_steps) out << "lr_warmup_steps = " << o.lr_warmup_steps << "\n";
+  if (o.lr_step_size != paper.lr_step_size) out << "lr_step_size = " << o.lr_step_size << "\n";
+  if (o.lr_gamma != paper.lr_gamma) out << "lr_gamma = " << o.lr_gamma << "\n";
+  if (train.label_smoothing != 0.0) out << "label_smoothing = " << train.label_smoothing << "\n";
   for (const StrategyEntry& e : strategies) {
     if (e.params.empty()) continue;
     out << "\n[strategy." << e.label << "]\n";

@@ -8,6 +8,8 @@
 #pragma once
 
 #include "harness/data/task.h"
+#include "harness/device.h"
+#include "harness/optimizer.h"
 
 #include <cstdint>
 #include <map>
@@ -46,6 +48,9 @@ struct TrainConfig {
   int64_t eval_batch_size = 128;  // small batches stay in cache: 2x faster than 1024 on one thread
   int64_t max_test_examples = 0;  // 0 = the whole test split; otherwise a seeded subset
   bool hflip = false;             // random horizontal flip of training batches
+  Precision precision = Precision::Fp32;
+  OptimizerSettings optimizer;  // optimizer, its settings, the lr schedule and ramp
+  double label_smoothing = 0.0; // eps of (1 - eps) y + eps / C in the training objective
 };
 
 struct ExperimentConfig {
@@ -59,6 +64,9 @@ struct ExperimentConfig {
   TrainConfig train;
   std::string device = "auto";
   bool deterministic = true;
+  // Every key of the table as resolved (command line, file or default), "section.key" -> text:
+  // what a strategy's required_settings() is compared with.
+  std::map<std::string, std::string> values;
 
   // The resolved configuration as INI text: recorded with the experiment and
   // hashed to refuse a rerun of the same name with different settings.

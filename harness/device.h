@@ -12,7 +12,39 @@ namespace harness {
 torch::Device select_device(const std::string& spec);
 
 // Deterministic algorithms where LibTorch offers them (cuDNN deterministic, no benchmark).
+// On CUDA, cuBLAS needs a fixed workspace to be deterministic, set before its first use:
+// when `on`, CUBLAS_WORKSPACE_CONFIG is set to kDeterministicCublasWorkspace unless the
+// environment already gives it. Call before any tensor reaches the GPU.
 void set_deterministic(bool on);
+inline constexpr const char* kDeterministicCublasWorkspace = ":4096:8";
+// The cuBLAS workspace setting in force ("" when none), for the experiment's record.
+std::string cublas_workspace_config();
+
+// Floating-point precision of training and evaluation (an experiment setting).
+//   fp32: IEEE float32 everywhere; TF32 off for cuBLAS and cuDNN (LibTorch turns it on for
+//         cuDNN convolutions by default)
+//   tf32: float32 tensors, TF32 tensor-core maths in cuBLAS and cuDNN (CUDA only; same as fp32 on CPU)
+//   bf16: fp32 parameters, forward passes under autocast to bfloat16
+enum class Precision { Fp32, Tf32, Bf16 };
+// Throws ConfigError naming `where` for anything but fp32, tf32 and bf16.
+Precision parse_precision(const std::string& text, const std::string& where);
+const char* precision_name(Precision precision);
+// Applies the process-wide part (TF32 switches). Call once before training.
+void set_precision(Precision precision);
+
+// Autocast to bfloat16 on `device` while alive when precision is bf16; otherwise nothing.
+class AutocastScope {
+ public:
+  AutocastScope(Precision precision, const torch::Device& device);
+  ~AutocastScope();
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  bool active_ = false;
+  torch::DeviceType device_type_ = torch::kCPU;
+  bool was_enabled_ = false;
+};
 
 // Threads for intra-op parallelism; 0 = all cores.
 void set_threads(int threads);

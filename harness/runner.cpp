@@ -45,6 +45,40 @@ struct Prepared {
   std::map<std::string, sdk::Params> params_by_label;
 };
 
+bool same_setting(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  try {  // numbers as numbers: "1e-4" is "0.0001"
+    std::size_t used_a = 0, used_b = 0;
+    const double x = std::stod(a, &used_a), y = std::stod(b, &used_b);
+    return used_a == a.size() && used_b == b.size() && x == y;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// A strategy's required [train] settings against the experiment's, before any trial runs.
+void check_required_settings(const ExperimentConfig& config, const StrategyEntry& entry, const LoadedStrategy& strategy,
+                             const sdk::Params& params) {
+  std::map<std::string, std::string> required;
+  try {
+    required = strategy.strategy().required_settings(params);
+  } catch (const std::exception& e) {
+    throw PluginError("strategy '" + entry.label + "' (" + strategy.file() + "): required_settings failed: " + e.what());
+  }
+  for (const auto& [key, value] : required) {
+    const auto it = config.values.find("train." + key);
+    if (it == config.values.end()) {
+      throw PluginError("strategy '" + entry.label + "' (" + entry.plugin + ") requires [train] " + key +
+                        ", which is not a [train] key");
+    }
+    if (!same_setting(it->second, value)) {
+      throw ConfigError("strategy '" + entry.label + "' (" + entry.plugin + ") requires [train] " + key + " = " + value +
+                        ", but the experiment sets " + key + " = " + it->second +
+                        ": set it so, or run this strategy in an experiment of its own");
+    }
+  }
+}
+
 Prepared prepare_strategies(const ExperimentConfig& config, const StrategyRegistry& registry) {
   Prepared prepared;
   for (const StrategyEntry& entry : config.strategies) {
@@ -55,6 +89,7 @@ Prepared prepare_strategies(const ExperimentConfig& config, const StrategyRegist
       throw ConfigError("strategy '" + entry.label + "' (" + entry.plugin + "): " + e.what());
     }
     prepared.strategy_by_label[entry.label] = &strategy;
+    check_required_settings(config, entry, strategy, prepared.params_by_label[entry.label]);
   }
   return prepared;
 }
@@ -126,6 +161,14 @@ std::function<std::unique_ptr<Backbone>()> backbone_factory(const ExperimentConf
 void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& store, int64_t experiment_id,
           const torch::Device& device, bool show_progress) {
   Split data = load_task(config.data);
+  for (const auto& [split, part] : {std::pair<const char*, const Dataset*>{"training", &data.train}, {"test", &data.test}}) {
+    if (part->size() == 0) {
+      throw DataError("data set '" + config.data.dataset + "'" +
+                      (config.data.path.empty() ? "" : " (" + config.data.path + ")") + ": the " + split +
+                      " split has no images (classes, test_fraction " + std::to_string(config.data.test_fraction) +
+                      "): nothing to run a trial on");
+    }
+  }
   data.train.images = data.train.images.to(device);
   data.train.labels = data.train.labels.to(device);
   data.test.images = data.test.images.to(device);
@@ -223,6 +266,7 @@ int run_experiment(const ExperimentConfig& config, const StrategyRegistry& regis
   const Prepared prepared = prepare_strategies(config, registry);
   const torch::Device device = select_device(config.device);
   set_deterministic(config.deterministic);
+  set_precision(config.train.precision);
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = options.threads > 0 ? options.threads : std::max(1, cores / std::max(1, options.workers));
   set_threads(threads);

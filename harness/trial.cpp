@@ -2,12 +2,15 @@
 // training batch before the update, as PROTOCOL.md defines it.
 #include "harness/trial.h"
 
+#include "harness/device.h"
 #include "harness/measurements.h"
+#include "harness/optimizer.h"
 
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
+#include <map>
 
 namespace harness {
 namespace {
@@ -48,30 +51,86 @@ struct EvalResult {
   double accuracy = 0, loss = 0;
 };
 
+// Test loss and accuracy, summed on the device and copied to the host once.
 EvalResult evaluate(Backbone& backbone, sdk::Head& head, const torch::Tensor& images, const torch::Tensor& labels,
-                    int64_t batch_size) {
+                    int64_t batch_size, Precision precision) {
   torch::NoGradGuard no_grad;
   backbone.train(false);
   head.train(false);
   const int64_t n = labels.size(0);
-  double correct = 0, loss_sum = 0;
+  const auto on_device = torch::TensorOptions().device(labels.device());
+  auto loss_sum = torch::zeros({}, on_device.dtype(torch::kFloat64));
+  auto correct = torch::zeros({}, on_device.dtype(torch::kLong));
   for (int64_t begin = 0; begin < n; begin += batch_size) {
     const int64_t end = std::min(n, begin + batch_size);
-    const auto logits = head.forward(backbone.forward(images.slice(0, begin, end)));
+    torch::Tensor logits;
+    {
+      const AutocastScope autocast(precision, labels.device());
+      logits = head.forward(backbone.forward(images.slice(0, begin, end)));
+    }
+    logits = logits.to(torch::kFloat32);
     const auto y = labels.slice(0, begin, end);
     loss_sum += torch::nn::functional::cross_entropy(
                     logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                    .item<double>();
-    correct += logits.argmax(1).eq(y).sum().item<double>();
+                    .to(torch::kFloat64);
+    correct += logits.argmax(1).eq(y).sum();
   }
-  return {correct / n, loss_sum / n};
+  const auto sums = torch::stack({loss_sum, correct.to(torch::kFloat64)}).cpu();
+  const double* v = sums.data_ptr<double>();
+  return {v[1] / static_cast<double>(n), v[0] / static_cast<double>(n)};
 }
+
+// Slots of the one float64 vector a training step copies to the host.
+// The loss terms (and the objective, under label smoothing) follow them, then the drift parts.
+enum Measured : int64_t { kLoss, kTrainAcc, kZeta, kCross, kFeatureVariance, kFeatureGradEnergy, kFixedSlots };
+
+// The training split's features under the pretrained backbone, for data-dependent heads:
+// computed on the first request (eval mode, no gradient, in batches) and kept for the trial.
+class TrainingFeatureSource final : public sdk::FeatureSource {
+ public:
+  TrainingFeatureSource(Backbone& backbone, const Dataset& train, uint64_t seed, int64_t batch_size,
+                        Precision precision)
+      : backbone_(backbone), train_(train), seed_(seed), batch_size_(batch_size), precision_(precision) {}
+
+  sdk::TrainingFeatures get(int64_t max_examples) override {
+    if (max_examples < 0) throw std::invalid_argument("training features: max_examples must be >= 0");
+    const int64_t n = train_.size();
+    const int64_t m = max_examples == 0 || max_examples >= n ? n : max_examples;
+    if (auto it = cache_.find(m); it != cache_.end()) return it->second;
+    torch::NoGradGuard no_grad;
+    torch::Tensor images = train_.images, labels = train_.labels;
+    if (m < n) {  // a subset fixed by the trial's seed: the same for every strategy of a seed
+      auto gen = cpu_generator(seed_);
+      const auto keep = torch::randperm(n, gen, torch::kLong).slice(0, 0, m).to(labels.device());
+      images = images.index_select(0, keep);
+      labels = labels.index_select(0, keep);
+    }
+    backbone_.train(false);
+    std::vector<torch::Tensor> parts;
+    for (int64_t begin = 0; begin < m; begin += batch_size_) {
+      const AutocastScope autocast(precision_, images.device());
+      parts.push_back(backbone_.forward(images.slice(0, begin, std::min(m, begin + batch_size_))).to(torch::kFloat32));
+    }
+    sdk::TrainingFeatures out{parts.empty() ? torch::zeros({0, 0}) : torch::cat(parts), labels};
+    cache_.emplace(m, out);
+    return out;
+  }
+
+ private:
+  Backbone& backbone_;
+  const Dataset& train_;
+  uint64_t seed_;
+  int64_t batch_size_;
+  Precision precision_;
+  std::map<int64_t, sdk::TrainingFeatures> cache_;
+};
 
 }  // namespace
 
 TrialSeeds TrialSeeds::from(int64_t seed) {
   const uint64_t base = splitmix64(static_cast<uint64_t>(seed) ^ 0x5EED5EED5EED5EEDULL);
-  return {splitmix64(base + 1), splitmix64(base + 2), splitmix64(base + 3), splitmix64(base + 4)};
+  return {splitmix64(base + 1), splitmix64(base + 2), splitmix64(base + 3), splitmix64(base + 4),
+          splitmix64(base + 5)};
 }
 
 bool is_eval_step(const TrainConfig& train, int64_t step) {
@@ -98,7 +157,16 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
 
   std::unique_ptr<Backbone> backbone = input.make_backbone();
   backbone->to(device);
-  const std::vector<torch::Tensor> backbone_params = backbone->parameters();
+  // The model as the strategy sees it: the backbone's blocks from the input up, then the head.
+  const std::vector<ParameterGroup> blocks = backbone->parameter_groups();
+  std::vector<torch::Tensor> backbone_params;
+  sdk::ModelInfo model;
+  for (const ParameterGroup& block : blocks) {
+    int64_t count = 0;
+    for (const auto& p : block.parameters) count += p.numel();
+    model.groups.push_back({block.name, count, false});
+    backbone_params.insert(backbone_params.end(), block.parameters.begin(), block.parameters.end());
+  }
   const std::vector<torch::Tensor> pretrained = snapshot(backbone_params);
 
   sdk::HeadSpec spec;
@@ -108,6 +176,9 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
   spec.batch_size = cfg.batch_size;
   spec.total_steps = cfg.steps;
   spec.seed = seeds.head;
+  spec.model = model;
+  TrainingFeatureSource feature_source(*backbone, train_set, seeds.feature_subset, cfg.eval_batch_size, cfg.precision);
+  spec.training_features = &feature_source;
   torch::manual_seed(seeds.head);  // the SDK promises a seeded default generator
   std::shared_ptr<sdk::Head> head;
   try {
@@ -115,22 +186,30 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
   } catch (const std::exception& e) {
     throw TrialFailure("strategy '" + input.strategy->name() + "' failed to build its head: " + e.what());
   }
+  if (!head) throw TrialFailure("strategy '" + input.strategy->name() + "' returned no head from make_head");
   head->to(device);
   const std::vector<torch::Tensor> head_params = head->parameters();
+  int64_t head_count = 0;
+  for (const auto& p : head_params) head_count += p.numel();
+  model.groups.push_back({"head", head_count, true});
+  const std::size_t head_group = model.groups.size() - 1;
 
-  // Two parameter groups so a strategy's StepPlan can scale or freeze each.
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(backbone_params);
-  groups.emplace_back(head_params);
-  torch::optim::Adam optimizer(std::move(groups),
-                               torch::optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay));
+  // One optimizer group per block and one for the head, so a plan can scale or freeze each.
+  std::vector<std::vector<torch::Tensor>> optimizer_groups;
+  for (const ParameterGroup& block : blocks) optimizer_groups.push_back(block.parameters);
+  optimizer_groups.push_back(head_params);
+  GroupOptimizer optimizer(cfg.optimizer, optimizer_groups, cfg.lr, cfg.weight_decay);
 
   auto batch_gen = cpu_generator(seeds.batches);
   auto flip_gen = cpu_generator(seeds.flips);
   const int64_t n_train = train_set.size();
+  if (n_train == 0) throw TrialFailure("the training split has no images: nothing to fine-tune on");
+  if (test_labels.size(0) == 0) throw TrialFailure("the test split has no images: nothing to evaluate on");
   const int64_t batch = std::min(cfg.batch_size, n_train);
   const int64_t batches_per_epoch = n_train / batch;
+  const int64_t classes = train_set.num_classes;
   torch::Tensor order;
+  std::vector<bool> trains(model.groups.size());
 
   for (int64_t step = 1; step <= cfg.steps; ++step) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -144,71 +223,129 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
       x = torch::where(flip, x.flip({3}), x);
     }
 
-    const sdk::StepPlan plan = input.strategy->plan(step, input.params);
-    set_requires_grad(backbone_params, plan.train_backbone);
-    set_requires_grad(head_params, plan.train_head);
-    // A frozen backbone runs in eval mode: its BN statistics stay as pretrained.
-    backbone->train(plan.train_backbone);
+    const sdk::StepContext context{step, cfg.steps, &model};
+    const sdk::StepPlan plan = input.strategy->plan(context, input.params);
+    if (!plan.groups.empty() && plan.groups.size() != model.groups.size()) {
+      throw TrialFailure("strategy '" + input.strategy->name() + "': its plan for step " + std::to_string(step) +
+                         " has " + std::to_string(plan.groups.size()) + " group entries, the model has " +
+                         std::to_string(model.groups.size()) + " groups");
+    }
+    auto group_plan = [&](std::size_t g) { return plan.groups.empty() ? sdk::GroupPlan{} : plan.groups[g]; };
+    bool backbone_trains = false;
+    for (std::size_t g = 0; g < model.groups.size(); ++g) {
+      trains[g] = (g == head_group ? plan.train_head : plan.train_backbone) && group_plan(g).trains;
+      if (g != head_group) backbone_trains = backbone_trains || trains[g];
+    }
+    // A frozen block runs in eval mode: its BN statistics stay as pretrained.
+    backbone->train(backbone_trains);
+    for (std::size_t g = 0; g < blocks.size(); ++g) {
+      set_requires_grad(blocks[g].parameters, trains[g]);
+      if (backbone_trains && !trains[g]) blocks[g].train(false);
+    }
+    set_requires_grad(head_params, trains[head_group]);
     head->train(true);
 
-    torch::Tensor features;
-    if (plan.train_backbone) {
-      features = backbone->forward(x);
-      features.retain_grad();
-    } else {
-      {
-        torch::NoGradGuard no_grad;
+    torch::Tensor features, logits;
+    {
+      const AutocastScope autocast(cfg.precision, device);
+      if (backbone_trains) {
         features = backbone->forward(x);
+        features.retain_grad();
+      } else {
+        {
+          torch::NoGradGuard no_grad;
+          features = backbone->forward(x);
+        }
+        features.requires_grad_(true);  // the error reaching X^L is measured either way
       }
-      features.requires_grad_(true);  // the error reaching X^L is measured either way
+      logits = head->forward(features);
     }
-    const auto logits = head->forward(features);
+    logits = logits.to(torch::kFloat32);  // no-op in fp32; the loss and measurements in fp32 under bf16
+    // The measurements of PROTOCOL.md are defined on the plain cross-entropy; the objective
+    // adds label smoothing and the strategy's loss terms.
     const auto loss = torch::nn::functional::cross_entropy(logits, y);
-    const double loss_value = loss.item<double>();
-    if (!std::isfinite(loss_value)) {
-      throw TrialFailure("training loss became " + std::string(std::isnan(loss_value) ? "NaN" : "infinite") +
+    torch::Tensor objective =
+        cfg.label_smoothing > 0
+            ? torch::nn::functional::cross_entropy(
+                  logits, y, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(cfg.label_smoothing))
+            : loss;
+    const sdk::LossInputs loss_inputs{logits, y, features, backbone_params, pretrained, head_params, step};
+    const std::map<std::string, torch::Tensor> terms = input.strategy->loss_terms(loss_inputs, input.params);
+    for (const auto& [name, term] : terms) {
+      if (!term.defined() || term.numel() != 1) {
+        throw TrialFailure("strategy '" + input.strategy->name() + "': loss term '" + name + "' is not a scalar");
+      }
+      objective = objective + term.reshape({}).to(torch::kFloat32);
+    }
+
+    // Every measurement stays on the device until the one copy after the update.
+    std::vector<torch::Tensor> measured(kFixedSlots);
+    {
+      torch::NoGradGuard no_grad;
+      measured[kLoss] = loss.detach().to(torch::kFloat64);
+      measured[kTrainAcc] = logits.argmax(1).eq(y).to(torch::kFloat64).mean();
+      const auto energy = error_energy_on_device(logits, y);
+      measured[kZeta] = energy[0];
+      measured[kCross] = energy[1];
+      measured[kFeatureVariance] = feature_variance_on_device(features);
+      for (const auto& [name, term] : terms) measured.push_back(term.detach().reshape({1}).to(torch::kFloat64));
+      if (cfg.label_smoothing > 0) measured.push_back(objective.detach().reshape({1}).to(torch::kFloat64));
+    }
+
+    clear_grads(backbone_params);
+    clear_grads(head_params);
+    objective.backward();
+    measured[kFeatureGradEnergy] = feature_grad_energy_on_device(features.grad());
+    const double base_lr = cfg.lr * schedule_factor(cfg.optimizer, step, cfg.steps) * plan.lr_scale;
+    for (std::size_t g = 0; g < model.groups.size(); ++g) {
+      const auto& params = g == head_group ? head_params : blocks[g].parameters;
+      if (!trains[g]) clear_grads(params);  // no gradient: the optimizer skips the group entirely
+      const sdk::GroupPlan gp = group_plan(g);
+      optimizer.set(g, base_lr * gp.lr_scale, cfg.weight_decay * gp.weight_decay_scale);
+    }
+    optimizer.step();
+    const auto drift_parts = squared_distances_on_device(backbone_params, pretrained);
+    std::vector<torch::Tensor> flat;
+    for (std::size_t i = 0; i < measured.size(); ++i) flat.push_back(measured[i].reshape({1}));
+    flat.push_back(drift_parts);
+    const auto host = torch::cat(flat).cpu();  // the step's one copy
+    const double* v = host.data_ptr<double>();
+    if (!std::isfinite(v[kLoss])) {
+      throw TrialFailure("training loss became " + std::string(std::isnan(v[kLoss]) ? "NaN" : "infinite") +
                          " at step " + std::to_string(step));
     }
 
     db::StepRow row;
     row.step = step;
-    row.phase = plan.train_backbone ? (plan.train_head ? "full" : "backbone") : "head";
-    row.lr = cfg.lr * plan.lr_scale;
-    row.train_loss = loss_value;
-    {
-      torch::NoGradGuard no_grad;
-      const ErrorEnergy energy = error_energy(logits, y);
-      row.zeta = energy.zeta;
-      row.label_energy = energy.label_energy;
-      row.cross_energy = energy.cross_energy;
-      row.phi = energy.phi;
-      row.noise_fraction = energy.noise_fraction;
-      row.train_acc = logits.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
-      row.feature_variance = feature_variance(features);
-    }
-
-    clear_grads(backbone_params);
-    clear_grads(head_params);
-    loss.backward();
-    row.feature_grad_energy = feature_grad_energy(features.grad());
-    if (!plan.train_backbone) clear_grads(backbone_params);
-    if (!plan.train_head) clear_grads(head_params);
-    for (auto& group : optimizer.param_groups()) {
-      static_cast<torch::optim::AdamOptions&>(group.options()).lr(row.lr);
-    }
-    optimizer.step();
-    row.backbone_drift = l2_distance(backbone_params, pretrained);
+    row.phase = backbone_trains ? (trains[head_group] ? "full" : "backbone") : "head";
+    row.lr = base_lr;
+    row.train_loss = v[kLoss];
+    row.train_acc = v[kTrainAcc];
+    const ErrorEnergy energy = ErrorEnergy::from(v[kZeta], v[kCross], classes);
+    row.zeta = energy.zeta;
+    row.label_energy = energy.label_energy;
+    row.cross_energy = energy.cross_energy;
+    row.phi = energy.phi;
+    row.noise_fraction = energy.noise_fraction;
+    row.feature_variance = v[kFeatureVariance];
+    row.feature_grad_energy = v[kFeatureGradEnergy];
+    const double* drift = v + measured.size();
+    row.backbone_drift = l2_from_squared(drift, static_cast<std::size_t>(drift_parts.numel()));
     row.step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     if (is_eval_step(cfg, step)) {
       const auto e0 = std::chrono::steady_clock::now();
-      const EvalResult eval = evaluate(*backbone, *head, test_images, test_labels, cfg.eval_batch_size);
+      const EvalResult eval =
+          evaluate(*backbone, *head, test_images, test_labels, cfg.eval_batch_size, cfg.precision);
       row.test_acc = eval.accuracy;
       row.test_loss = eval.loss;
       row.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
     }
 
     std::vector<db::MetricRow> metrics;
+    std::size_t slot_of_term = kFixedSlots;
+    for (const auto& [name, term] : terms) metrics.push_back({step, "loss/" + name, v[slot_of_term++]});
+    if (cfg.label_smoothing > 0) metrics.push_back({step, "loss/objective", v[slot_of_term++]});
     {
       torch::NoGradGuard no_grad;
       for (const auto& [name, value] : head->metrics()) metrics.push_back({step, name, value});

@@ -19,10 +19,10 @@
 namespace harness {
 
 // Seeds derived from a trial seed. The same trial seed gives every strategy
-// the same batch order, evaluation subset and flips (the paired design); the
-// head's initial draw also comes from it.
+// the same batch order, evaluation subset, flips and training-feature subset (the
+// paired design); the head's initial draw also comes from it.
 struct TrialSeeds {
-  uint64_t batches, head, eval_subset, flips;
+  uint64_t batches, head, eval_subset, flips, feature_subset;
   static TrialSeeds from(int64_t seed);
 };
 

@@ -7,4 +7,4 @@ build=${HARNESS_BUILD_DIR:-$root/build}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" -j "$(nproc)"
 cd "$build"
-ctest --output-on-failure -j "$(nproc)" -LE slow "$@"
+ctest --output-on-failure -j "$(nproc)" -LE "slow|gpu" "$@"

@@ -4,11 +4,20 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace harness {
+
+// One named block of a backbone's trainable parameters (a stage of a built-in architecture,
+// a top-level child of a TorchScript module), with the switch of its train/eval mode.
+struct ParameterGroup {
+  std::string name;
+  std::vector<torch::Tensor> parameters;
+  std::function<void(bool)> train;  // train(true) / eval(false) for this block's modules
+};
 
 // What every backbone offers the trial loop, whether a built-in
 // architecture (a torch::nn::Module) or a TorchScript module.
@@ -21,6 +30,11 @@ class Backbone {
   virtual void to(const torch::Device& device) = 0;
   virtual int64_t features() const = 0;  // K
   virtual std::string describe() const = 0;
+  // The trainable parameters as named blocks from the input up; concatenated, in order, they
+  // are parameters(). Default: one block, "backbone".
+  virtual std::vector<ParameterGroup> parameter_groups() {
+    return {{"backbone", parameters(), [this](bool on) { train(on); }}};
+  }
 };
 
 }  // namespace harness

@@ -1,6 +1,7 @@
 // Construction and validation of the built-in architectures.
 #include "harness/models/builtin_backbone.h"
 
+#include <regex>
 #include <sstream>
 #include <utility>
 
@@ -61,6 +62,33 @@ torch::Tensor BuiltinBackbone::forward(const torch::Tensor& images) {
 std::vector<torch::Tensor> BuiltinBackbone::parameters() { return module_->parameters(); }
 
 void BuiltinBackbone::train(bool on) { module_->train(on); }
+
+std::vector<ParameterGroup> BuiltinBackbone::parameter_groups() {
+  static const std::regex numbered("^(conv|bn)([0-9]+)$");
+  std::vector<ParameterGroup> groups;
+  std::vector<std::vector<std::shared_ptr<torch::nn::Module>>> modules;
+  for (const auto& child : module_->named_children()) {
+    std::smatch m;
+    std::string block = child.key();
+    if (std::regex_match(child.key(), m, numbered)) {
+      block = "block" + m[2].str();
+    } else if (const auto underscore = block.find('_'); underscore != std::string::npos) {
+      block = block.substr(0, underscore);
+    }
+    if (groups.empty() || groups.back().name != block) {
+      groups.push_back({block, {}, nullptr});
+      modules.emplace_back();
+    }
+    for (const auto& p : child.value()->parameters()) groups.back().parameters.push_back(p);
+    modules.back().push_back(child.value());
+  }
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    groups[i].train = [blocks = modules[i]](bool on) {
+      for (const auto& b : blocks) b->train(on);
+    };
+  }
+  return groups;
+}
 
 void BuiltinBackbone::to(const torch::Device& device) { module_->to(device); }
 

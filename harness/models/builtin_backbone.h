@@ -37,6 +37,10 @@ class BuiltinBackbone : public Backbone {
   void to(const torch::Device& device) override;
   int64_t features() const override { return features_; }
   std::string describe() const override;
+  // The architecture's stages from the input up: convnet block1..3 (conv + BN each); vgg
+  // stage1..3; resnet stem, stage1..3. A top-level module named convK or bnK joins blockK, one
+  // named P_rest joins P; any other is its own block.
+  std::vector<ParameterGroup> parameter_groups() override;
 
   const ArchSpec& spec() const { return spec_; }
   torch::nn::Module& module() { return *module_; }

@@ -58,6 +58,21 @@ std::vector<torch::Tensor> TorchScriptBackbone::parameters() {
 
 void TorchScriptBackbone::train(bool on) { module_.train(on); }
 
+std::vector<ParameterGroup> TorchScriptBackbone::parameter_groups() {
+  std::vector<ParameterGroup> groups;
+  std::vector<torch::Tensor> own;
+  for (const auto& p : module_.parameters(/*recurse=*/false)) own.push_back(p);
+  if (!own.empty()) groups.push_back({"root", own, [this](bool on) { module_.train(on); }});
+  for (const auto& child : module_.named_children()) {
+    std::vector<torch::Tensor> params;
+    for (const auto& p : child.value.parameters()) params.push_back(p);
+    if (params.empty()) continue;
+    torch::jit::Module block = child.value;  // shares the module's storage
+    groups.push_back({child.name, params, [block](bool on) mutable { block.train(on); }});
+  }
+  return groups;
+}
+
 void TorchScriptBackbone::to(const torch::Device& device) { module_.to(device); }
 
 std::string TorchScriptBackbone::describe() const {

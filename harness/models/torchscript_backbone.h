@@ -25,6 +25,9 @@ class TorchScriptBackbone : public Backbone {
   void to(const torch::Device& device) override;
   int64_t features() const override { return features_; }
   std::string describe() const override;
+  // One group per top-level child with parameters (in the order of parameters()); parameters
+  // registered on the module itself form a group "root" in front.
+  std::vector<ParameterGroup> parameter_groups() override;
 
   torch::jit::Module& module() { return module_; }
 

@@ -12,7 +12,7 @@ class LinearProbe final : public sdk::Strategy {
   std::shared_ptr<sdk::Head> make_head(const sdk::HeadSpec& spec, const sdk::Params& params) const override {
     return make_he_head(spec, params);
   }
-  sdk::StepPlan plan(int64_t, const sdk::Params&) const override {
+  sdk::StepPlan plan(const sdk::StepContext&, const sdk::Params&) const override {
     sdk::StepPlan plan;
     plan.train_backbone = false;
     return plan;

@@ -20,9 +20,9 @@ class Warmup final : public sdk::Strategy {
   std::shared_ptr<sdk::Head> make_head(const sdk::HeadSpec& spec, const sdk::Params& params) const override {
     return make_he_head(spec, params);
   }
-  sdk::StepPlan plan(int64_t step, const sdk::Params& params) const override {
+  sdk::StepPlan plan(const sdk::StepContext& context, const sdk::Params& params) const override {
     sdk::StepPlan plan;
-    plan.train_backbone = step > params.integer("warmup_steps");
+    plan.train_backbone = context.step > params.integer("warmup_steps");
     return plan;
   }
 };

@@ -133,5 +133,18 @@ TEST(ResolvedText, ChangesWhenASettingChanges) {
   EXPECT_EQ(a.resolved_text(), ExperimentConfig(a).resolved_text());
 }
 
+TEST_F(ConfigTest, PrecisionIsReadCheckedAndRecordedOnlyWhenNotTheDefault) {
+  const ExperimentConfig fp32 = load_experiment(cli({}), write(kValid));
+  EXPECT_EQ(fp32.train.precision, Precision::Fp32);
+  EXPECT_EQ(fp32.resolved_text().find("precision"), std::string::npos);  // recorded texts keep their hash
+  const ExperimentConfig bf16 = load_experiment(cli({"--train.precision", "bf16"}), write(kValid));
+  EXPECT_EQ(bf16.train.precision, Precision::Bf16);
+  EXPECT_NE(bf16.resolved_text().find("precision = bf16"), std::string::npos);
+  const std::string file = write(std::string(kValid) + "[train]\nprecision = fp16\n");
+  const std::string msg = error_of(file);
+  EXPECT_THAT(msg, HasSubstr("train.precision"));
+  EXPECT_THAT(msg, HasSubstr("'fp16' is not a precision; expected fp32, tf32 or bf16"));
+}
+
 }  // namespace
 }  // namespace harness

@@ -1,6 +1,6 @@
 // Test plugin: a linear head that fails at a chosen training step, by throwing
 // or by producing NaN logits, so the runner's handling of failing trials can be
-// tested.
+// tested; and, when asked, a strategy that requires a [train] setting.
 #include <harness/strategy.h>
 
 #include <cmath>
@@ -41,7 +41,13 @@ class FailingStrategy final : public sdk::Strategy {
              "throw an exception or return NaN logits",
              std::nullopt,
              std::nullopt,
-             {"throw", "nan"}}};
+             {"throw", "nan"}},
+            {"requires_optimizer", sdk::ParamType::String, "", "an optimizer this strategy requires ([train] optimizer)",
+             std::nullopt, std::nullopt, {}}};
+  }
+  std::map<std::string, std::string> required_settings(const sdk::Params &params) const override {
+    if (!params.has("requires_optimizer")) return {};
+    return {{"optimizer", params.text("requires_optimizer")}};
   }
   std::shared_ptr<sdk::Head> make_head(const sdk::HeadSpec &spec, const sdk::Params &params) const override {
     return std::make_shared<FailingHead>(spec.features, spec.classes, params.integer("fail_at"),

@@ -247,5 +247,20 @@ TEST_F(RunCommand, BadInputIsRefusedWithTheKeyNamed) {
   EXPECT_EQ(count(reference_db_, "SELECT COUNT(*) FROM steps"), kSeeds * kStrategies * kSteps);
 }
 
+TEST_F(RunCommand, ASettingAStrategyRequiresIsCheckedBeforeAnyTrialRuns) {
+  const std::string db = dir_->file("requires.db");
+  const std::vector<std::string> base = {"run", dir_->file("plain.ini"), "--db", db, "--name", "requires", "--strategies", "he_base, sgd_only=failing_strategy",
+                                         "--param", "sgd_only.requires_optimizer=sgd", "--param", "sgd_only.fail_at=1000",
+                                         "--plugin-path", HARNESS_TEST_PLUGIN_DIR, "--threads", "1"};
+  EXPECT_EQ(wait_exit(spawn_harness(base, dir_->file("requires.log"))), 2);
+  const std::string log = read_text(dir_->file("requires.log"));
+  EXPECT_THAT(log, ::testing::HasSubstr("strategy 'sgd_only' (failing_strategy) requires [train] optimizer = sgd"));
+  EXPECT_THAT(log, ::testing::HasSubstr("the experiment sets optimizer = adam"));
+  EXPECT_FALSE(std::filesystem::exists(db) && count(db, "SELECT COUNT(*) FROM steps") > 0);
+  std::vector<std::string> with_sgd = base;
+  with_sgd.insert(with_sgd.end(), {"--train.optimizer", "sgd", "--seeds", "1"});
+  EXPECT_EQ(wait_exit(spawn_harness(with_sgd, dir_->file("requires.log"))), 0) << read_text(dir_->file("requires.log"));
+}
+
 }  // namespace
 }  // namespace harness

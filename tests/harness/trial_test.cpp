@@ -1,6 +1,8 @@
 // Tests the step loop: reproducibility, pairing, freezing, measurements, failures.
 #include "harness/trial.h"
 
+#include "harness/measurements.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -65,9 +67,9 @@ class TestStrategy : public sdk::Strategy {
   std::shared_ptr<sdk::Head> make_head(const sdk::HeadSpec& spec, const sdk::Params&) const override {
     return std::make_shared<LinearHead>(spec.features, spec.classes, scale_, nan_at_);
   }
-  sdk::StepPlan plan(int64_t step, const sdk::Params&) const override {
+  sdk::StepPlan plan(const sdk::StepContext& context, const sdk::Params&) const override {
     sdk::StepPlan p;
-    p.train_backbone = step > frozen_steps_;
+    p.train_backbone = context.step > frozen_steps_;
     return p;
   }
 
@@ -95,8 +97,9 @@ struct Recorded {
   std::vector<double> batches;
 };
 
-Recorded run(const sdk::Strategy& strategy, int64_t seed, TrainConfig train = {}) {
-  static const Split data = make_data();
+Recorded run(const sdk::Strategy& strategy, int64_t seed, TrainConfig train = {}, const Split* split = nullptr) {
+  static const Split default_data = make_data();
+  const Split& data = split ? *split : default_data;
   train.steps = 12;
   train.batch_size = 32;
   train.lr = 1e-2;
@@ -188,6 +191,270 @@ TEST(Trial, ANonFiniteLossFailsWithTheStepNamed) {
   } catch (const TrialFailure& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("NaN at step 3"));
   }
+}
+
+TEST(Trial, AnEmptySplitFailsTheTrialWithAReasonInsteadOfDividingByZero) {
+  Split empty_train = make_data();
+  empty_train.train.images = empty_train.train.images.slice(0, 0, 0);
+  empty_train.train.labels = empty_train.train.labels.slice(0, 0, 0);
+  EXPECT_THROW(
+      {
+        try {
+          run(TestStrategy(1.0, 0), 0, {}, &empty_train);
+        } catch (const TrialFailure& e) {
+          EXPECT_THAT(e.what(), ::testing::HasSubstr("training split has no images"));
+          throw;
+        }
+      },
+      TrialFailure);
+  Split empty_test = make_data();
+  empty_test.test.images = empty_test.test.images.slice(0, 0, 0);
+  empty_test.test.labels = empty_test.test.labels.slice(0, 0, 0);
+  EXPECT_THROW(run(TestStrategy(1.0, 0), 0, {}, &empty_test), TrialFailure);
+}
+
+class NullHeadStrategy : public TestStrategy {
+ public:
+  NullHeadStrategy() : TestStrategy(1.0, 0) {}
+  std::shared_ptr<sdk::Head> make_head(const sdk::HeadSpec&, const sdk::Params&) const override { return nullptr; }
+};
+
+TEST(Trial, ANullHeadFailsTheTrialInsteadOfCrashing) {
+  try {
+    run(NullHeadStrategy(), 0);
+    FAIL() << "expected TrialFailure";
+  } catch (const TrialFailure& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("returned no head"));
+  }
+}
+
+// The step's measurements are computed on the device and copied once; the values must be
+// those of the measurement functions applied to the same tensors. Step 1 of a trial whose
+// backbone and head are rebuilt here by hand gives the reference.
+TEST(Trial, OneCopyPerStepGivesTheValuesOfTheMeasurementFunctions) {
+  const TestStrategy strategy(1.0, 0);
+  const Recorded r = run(strategy, 4);
+  ASSERT_FALSE(r.rows.empty());
+  // Rebuild step 1: the same pretrained backbone, the same seeded head, the same first batch.
+  const Split data = make_data();
+  const TrialSeeds seeds = TrialSeeds::from(4);
+  TinyBackbone backbone(nullptr);
+  torch::manual_seed(seeds.head);
+  sdk::HeadSpec spec;
+  spec.features = 8;
+  spec.classes = 3;
+  auto head = strategy.make_head(spec, {});
+  auto gen = at::detail::createCPUGenerator(seeds.batches);
+  const auto index = torch::randperm(96, gen, torch::kLong).slice(0, 0, 32);
+  const auto x = data.train.images.index_select(0, index);
+  const auto y = data.train.labels.index_select(0, index);
+  backbone.train(true);
+  auto features = backbone.forward(x);
+  features.retain_grad();
+  const auto logits = head->forward(features);
+  const auto loss = torch::nn::functional::cross_entropy(logits, y);
+  const ErrorEnergy energy = error_energy(logits, y);
+  const double variance = feature_variance(features);
+  loss.backward();
+  const db::StepRow& row = r.rows[0];
+  EXPECT_EQ(row.train_loss, loss.item<double>());
+  EXPECT_EQ(row.zeta, energy.zeta);
+  EXPECT_EQ(row.cross_energy, energy.cross_energy);
+  EXPECT_EQ(row.noise_fraction, energy.noise_fraction);
+  EXPECT_EQ(row.feature_variance, variance);
+  EXPECT_EQ(row.feature_grad_energy, feature_grad_energy(features.grad()));
+  EXPECT_EQ(row.train_acc, logits.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>());
+}
+
+TEST(Trial, Bf16RunsUnderAutocastAndStaysCloseToFp32) {
+  const TestStrategy strategy(1.0, 0);
+  TrainConfig bf16;
+  bf16.precision = Precision::Bf16;
+  const Recorded a = run(strategy, 2), b = run(strategy, 2, bf16), c = run(strategy, 2, bf16);
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  for (std::size_t i = 0; i < b.rows.size(); ++i) expect_identical(b.rows[i], c.rows[i]);  // deterministic
+  // bfloat16 keeps 8 bits of mantissa: the first loss moves by ~1e-3 relative, not by nothing.
+  EXPECT_NE(a.rows[0].train_loss, b.rows[0].train_loss);
+  EXPECT_NEAR(a.rows[0].train_loss, b.rows[0].train_loss, 0.02 * a.rows[0].train_loss);
+  for (const auto& row : b.rows) EXPECT_TRUE(std::isfinite(row.train_loss));
+}
+
+// Two blocks, so a plan can treat them differently: Linear 16->8 + ReLU, Linear 8->8 + ReLU.
+class TwoBlockBackbone : public Backbone {
+ public:
+  TwoBlockBackbone() {
+    torch::manual_seed(321);
+    first_ = torch::nn::Linear(16, 8);
+    second_ = torch::nn::Linear(8, 8);
+  }
+  torch::Tensor forward(const torch::Tensor& images) override {
+    return torch::relu(second_->forward(torch::relu(first_->forward(images.flatten(1)))));
+  }
+  std::vector<torch::Tensor> parameters() override {
+    auto p = first_->parameters();
+    for (const auto& q : second_->parameters()) p.push_back(q);
+    return p;
+  }
+  std::vector<ParameterGroup> parameter_groups() override {
+    return {{"block1", first_->parameters(), [this](bool on) { first_->train(on); }},
+            {"block2", second_->parameters(), [this](bool on) { second_->train(on); }}};
+  }
+  void train(bool on) override {
+    first_->train(on);
+    second_->train(on);
+  }
+  void to(const torch::Device& device) override {
+    first_->to(device);
+    second_->to(device);
+  }
+  int64_t features() const override { return 8; }
+  std::string describe() const override { return "two blocks"; }
+  torch::nn::Linear first_{nullptr}, second_{nullptr};
+};
+
+// A strategy with per-group plans, a loss term and a data-dependent check, as the tests choose.
+class GroupStrategy : public TestStrategy {
+ public:
+  std::vector<sdk::GroupPlan> groups;
+  double term_weight = 0;  // loss term: term_weight * ||W_head||^2
+  mutable std::vector<std::string> seen_groups;
+  mutable sdk::TrainingFeatures features_seen;
+  int64_t ask_features = -1;  // -1: do not ask
+
+  GroupStrategy() : TestStrategy(1.0, 0) {}
+  std::shared_ptr<sdk::Head> make_head(const sdk::HeadSpec& spec, const sdk::Params& params) const override {
+    for (const auto& g : spec.model.groups) seen_groups.push_back(g.name);
+    if (ask_features >= 0) features_seen = spec.training_features->get(ask_features);
+    return TestStrategy::make_head(spec, params);
+  }
+  sdk::StepPlan plan(const sdk::StepContext& context, const sdk::Params&) const override {
+    sdk::StepPlan p;
+    p.groups = groups;
+    return p;
+  }
+  std::map<std::string, torch::Tensor> loss_terms(const sdk::LossInputs& in, const sdk::Params&) const override {
+    if (term_weight == 0) return {};
+    return {{"head_l2", term_weight * in.head_parameters[0].pow(2).sum()}};
+  }
+};
+
+struct TwoBlockRun {
+  Recorded recorded;
+  std::vector<torch::Tensor> before, after;  // block1 weight, block2 weight
+};
+
+TwoBlockRun run_two_blocks(const sdk::Strategy& strategy, TrainConfig train = {}, int64_t seed = 1,
+                           int64_t steps = 5) {
+  static const Split data = make_data();
+  train.steps = steps;
+  train.batch_size = 32;
+  train.lr = 1e-2;
+  TwoBlockRun out;
+  TrialInput input;
+  input.train = &train;
+  input.data = &data;
+  input.strategy = &strategy;
+  input.seed = seed;
+  input.make_backbone = [&out] {
+    auto b = std::make_unique<TwoBlockBackbone>();
+    out.before = {b->first_->weight.detach().clone(), b->second_->weight.detach().clone()};
+    out.after = {b->first_->weight, b->second_->weight};  // the live tensors, read after the run
+    return b;
+  };
+  run_trial(input, [&](const db::StepRow& row, const std::vector<db::MetricRow>& metrics) {
+    out.recorded.rows.push_back(row);
+    out.recorded.metrics.insert(out.recorded.metrics.end(), metrics.begin(), metrics.end());
+  });
+  return out;
+}
+
+TEST(TrialV3, TheStrategySeesTheBackbonesBlocksThenTheHead) {
+  GroupStrategy s;
+  run_two_blocks(s);
+  EXPECT_EQ(s.seen_groups, (std::vector<std::string>{"block1", "block2"}));  // the head is not built yet
+}
+
+TEST(TrialV3, AFrozenGroupStaysBitForBitWhileTheOthersMove) {
+  GroupStrategy s;
+  s.groups = {{false, 1.0, 1.0}, {true, 1.0, 1.0}, {true, 1.0, 1.0}};
+  const TwoBlockRun r = run_two_blocks(s);
+  EXPECT_TRUE(torch::equal(r.before[0], r.after[0]));
+  EXPECT_FALSE(torch::equal(r.before[1], r.after[1]));
+  EXPECT_EQ(r.recorded.rows[0].phase, "full");
+}
+
+// Step 1 sees the same gradient under both plans, so with plain SGD block1 moves exactly half as
+// far under lr_scale 0.5, and block2 not at all under lr_scale 0.
+TEST(TrialV3, GroupLearningRateMultipliersScalePlainSgdSteps) {
+  TrainConfig one_step;
+  one_step.optimizer.kind = OptimizerKind::Sgd;
+  GroupStrategy full, scaled;
+  full.groups = {{true, 1.0, 1.0}, {true, 1.0, 1.0}, {true, 1.0, 1.0}};
+  scaled.groups = {{true, 0.5, 1.0}, {true, 0.0, 1.0}, {true, 1.0, 1.0}};
+  auto moved = [&](const GroupStrategy& strategy) {
+    TwoBlockRun r = run_two_blocks(strategy, one_step, 1, /*steps=*/1);
+    return std::vector<torch::Tensor>{r.after[0].detach() - r.before[0], r.after[1].detach() - r.before[1]};
+  };
+  const auto a = moved(full), b = moved(scaled);
+  EXPECT_GT(a[0].abs().sum().item<double>(), 0.0);
+  // Each displacement is a difference of float32 weights near 0.3: exact to ~3e-8 (one ulp), not better.
+  EXPECT_TRUE(torch::allclose(b[0], 0.5 * a[0], 1e-3, 1e-7)) << (b[0] - 0.5 * a[0]).abs().max();
+  EXPECT_EQ(b[1].abs().sum().item<double>(), 0.0);
+}
+
+TEST(TrialV3, ALossTermIsOptimizedAndRecordedWhileTrainLossStaysTheCrossEntropy) {
+  GroupStrategy plain, with_term;
+  with_term.term_weight = 0.5;
+  const TwoBlockRun a = run_two_blocks(plain), b = run_two_blocks(with_term);
+  EXPECT_EQ(a.recorded.rows[0].train_loss, b.recorded.rows[0].train_loss);  // same model at step 1
+  EXPECT_NE(a.recorded.rows[1].train_loss, b.recorded.rows[1].train_loss);  // the term changed the update
+  std::vector<double> term;
+  for (const auto& m : b.recorded.metrics) {
+    if (m.name == "loss/head_l2") term.push_back(m.value);
+  }
+  ASSERT_EQ(term.size(), 5u);
+  EXPECT_GT(term[0], 0.0);
+  EXPECT_LT(term[4], term[0]);  // weight decay by the term: the head's norm falls
+}
+
+TEST(TrialV3, LabelSmoothingChangesTheObjectiveNotTheMeasuredLoss) {
+  GroupStrategy s;
+  TrainConfig smooth;
+  smooth.label_smoothing = 0.1;
+  const TwoBlockRun a = run_two_blocks(s), b = run_two_blocks(s, smooth);
+  EXPECT_EQ(a.recorded.rows[0].train_loss, b.recorded.rows[0].train_loss);
+  double objective = -1;
+  for (const auto& m : b.recorded.metrics) {
+    if (m.name == "loss/objective" && m.step == 1) objective = m.value;
+  }
+  ASSERT_GE(objective, 0.0);
+  EXPECT_NE(objective, b.recorded.rows[0].train_loss);
+}
+
+TEST(TrialV3, TrainingFeaturesAreThePretrainedBackbonesInEvalModeAndTheSubsetFollowsTheSeed) {
+  GroupStrategy all, some, some_again, other_seed;
+  all.ask_features = 0;
+  some.ask_features = some_again.ask_features = other_seed.ask_features = 20;
+  run_two_blocks(all);
+  run_two_blocks(some);
+  run_two_blocks(some_again);
+  run_two_blocks(other_seed, {}, 2);
+  const Split data = make_data();
+  TwoBlockBackbone backbone;
+  backbone.train(false);
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::allclose(all.features_seen.features, backbone.forward(data.train.images)));
+  EXPECT_TRUE(torch::equal(all.features_seen.labels, data.train.labels));
+  EXPECT_EQ(some.features_seen.features.size(0), 20);
+  EXPECT_TRUE(torch::equal(some.features_seen.labels, some_again.features_seen.labels));
+  EXPECT_TRUE(torch::equal(some.features_seen.features, some_again.features_seen.features));
+  EXPECT_FALSE(torch::equal(some.features_seen.features, other_seed.features_seen.features));
+}
+
+TEST(TrialV3, APlanWithTheWrongNumberOfGroupsFailsTheTrial) {
+  GroupStrategy s;
+  s.groups = {{true, 1.0, 1.0}};
+  EXPECT_THROW(run_two_blocks(s), TrialFailure);
 }
 
 }  // namespace

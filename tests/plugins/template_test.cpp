@@ -32,9 +32,16 @@ TEST(Template, BuildsOutOfTreeLoadsAndTrains) {
   const LoadedStrategy& strategy = registry.get("my_strategy");
   EXPECT_EQ(strategy.file(), build + "/my_strategy.so");
 
-  const sdk::Params params = resolve_params(strategy.strategy(), {{"scale", "2"}, {"freeze_steps", "1"}});
-  EXPECT_FALSE(strategy.strategy().plan(1, params).train_backbone);
-  EXPECT_TRUE(strategy.strategy().plan(2, params).train_backbone);
+  const sdk::Params params =
+      resolve_params(strategy.strategy(), {{"scale", "2"}, {"freeze_steps", "1"}, {"backbone_lr_scale", "0.1"}});
+  const sdk::ModelInfo model{{{"block1", 10, false}, {"block2", 10, false}, {"head", 5, true}}};
+  EXPECT_FALSE(strategy.strategy().plan({1, 10, &model}, params).train_backbone);
+  const sdk::StepPlan later = strategy.strategy().plan({2, 10, &model}, params);
+  EXPECT_TRUE(later.train_backbone);
+  ASSERT_EQ(later.groups.size(), 3u);
+  EXPECT_EQ(later.groups[0].lr_scale, 0.1);
+  EXPECT_EQ(later.groups[1].lr_scale, 0.1);
+  EXPECT_EQ(later.groups[2].lr_scale, 1.0);
 
   torch::manual_seed(0);
   sdk::HeadSpec spec;

@@ -35,6 +35,18 @@ inline std::shared_ptr<sdk::Head> make_head(const std::string& name, const sdk::
   return strategy.make_head(spec, resolve_params(strategy.strategy(), given));
 }
 
+// A convnet-shaped model (three blocks and the head) for plans that look at the groups.
+inline const sdk::ModelInfo& convnet_model() {
+  static const sdk::ModelInfo model{{{"block1", 352, false}, {"block2", 18624, false}, {"block3", 74112, false},
+                                     {"head", 1290, true}}};
+  return model;
+}
+
+// The context of step `step` of a 100-step trial on convnet_model().
+inline sdk::StepContext at_step(int64_t step, int64_t total_steps = 100) {
+  return {step, total_steps, &convnet_model()};
+}
+
 inline torch::Tensor param(sdk::Head& head, const std::string& name) { return head.named_parameters()[name]; }
 
 // Relative tolerance for a sample variance of n i.i.d. normals: sd of s^2/sigma^2 is

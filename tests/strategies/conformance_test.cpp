@@ -75,7 +75,7 @@ TEST_P(EachPlugin, HonoursTheContract) {
   EXPECT_TRUE(torch::equal(a->forward(x), b->forward(x)));
 
   // A plan for every step, the head always trains.
-  for (int64_t step : {1, 2, 100}) EXPECT_TRUE(s.plan(step, params).train_head);
+  for (int64_t step : {1, 2, 100}) EXPECT_TRUE(s.plan(at_step(step), params).train_head);
   // Bad sizes are refused with an error, not a crash.
   EXPECT_THROW(loaded.make_head(head_spec(0, 5), params), PluginError);
 }

@@ -12,7 +12,7 @@ std::vector<bool> backbone_schedule(const std::string& name, const std::map<std:
   const sdk::Params params = resolve_params(s, given);
   std::vector<bool> out;
   for (int step = 1; step <= n; ++step) {
-    const sdk::StepPlan plan = s.plan(step, params);
+    const sdk::StepPlan plan = s.plan(at_step(step), params);
     EXPECT_TRUE(plan.train_head) << name << " step " << step;
     EXPECT_EQ(plan.lr_scale, 1.0);
     out.push_back(plan.train_backbone);
@@ -31,7 +31,7 @@ TEST(StepPlan, WarmupStepsParameter) {
 
 TEST(StepPlan, LinearProbeNeverTrainsTheBackbone) {
   EXPECT_EQ(backbone_schedule("linear_probe", {}, 3), (std::vector<bool>{false, false, false}));
-  EXPECT_FALSE(builtins().get("linear_probe").strategy().plan(100000, sdk::Params()).train_backbone);
+  EXPECT_FALSE(builtins().get("linear_probe").strategy().plan(at_step(100000), sdk::Params()).train_backbone);
 }
 
 TEST(StepPlan, LpFtProbesForTenStepsThenTrainsAll) {

@@ -21,7 +21,10 @@
 
 // Bump on any change to the classes below.
 // 2: ABI tag became a data symbol; ParamSpec::choices; sdk::LinearHead.
-#define HARNESS_SDK_API_VERSION 2
+// 3: parameter groups (ModelInfo, GroupPlan), StepContext for plan(), loss terms,
+//    the training split's features for make_head (HeadSpec::training_features), settings a
+//    strategy requires (required_settings).
+#define HARNESS_SDK_API_VERSION 3
 
 #define HARNESS_SDK_STR_(x) #x
 #define HARNESS_SDK_STR(x) HARNESS_SDK_STR_(x)
@@ -74,6 +77,44 @@ class Params {
   std::map<std::string, std::string> values_;
 };
 
+// One named block of the model's trainable parameters, as the host describes it: the
+// backbone's blocks from the input up (the built-in architectures name their stages, a
+// TorchScript backbone its top-level children), then the head, always last, named "head".
+struct GroupInfo {
+  std::string name;
+  int64_t parameters = 0;  // number of scalar parameters
+  bool is_head = false;
+};
+
+// The model as parameter groups. Plain data: nothing of the host's internals.
+struct ModelInfo {
+  std::vector<GroupInfo> groups;  // backbone blocks from the input up, then the head
+  int64_t backbone_blocks() const { return groups.empty() ? 0 : static_cast<int64_t>(groups.size()) - 1; }
+  // Index of the group named `name`, or -1.
+  int64_t find(const std::string& name) const {
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      if (groups[i].name == name) return static_cast<int64_t>(i);
+    }
+    return -1;
+  }
+};
+
+// Features of the training split under the pretrained backbone (eval mode, no gradient) with
+// their labels, computed by the host once per trial on the trial's device.
+struct TrainingFeatures {
+  torch::Tensor features;  // float32 [M, K]
+  torch::Tensor labels;    // int64 [M], in [0, C)
+};
+
+// Handed to make_head: asks the host for the training features. `max_examples` 0 = all of the
+// training split; otherwise a subset of that size (or all, when fewer), drawn with the trial's
+// seed so every strategy of a seed sees the same subset. Throws std::exception on failure.
+class FeatureSource {
+ public:
+  virtual ~FeatureSource() = default;
+  virtual TrainingFeatures get(int64_t max_examples) = 0;
+};
+
 // What the host knows when it asks for a head.
 struct HeadSpec {
   int64_t features = 0;        // K: width of the backbone's feature vector X^L
@@ -82,13 +123,48 @@ struct HeadSpec {
   int64_t batch_size = 256;    // N
   int64_t total_steps = 0;     // steps the trial will run
   uint64_t seed = 0;           // the trial's seed; torch's default generator is already seeded from it
+  // The training split's features (data-dependent heads: imprinting, a fitted probe). Valid
+  // during make_head only; never null when the host calls make_head.
+  FeatureSource* training_features = nullptr;
+  ModelInfo model;             // the backbone's blocks (the head is the last group)
 };
 
-// Which parameter groups train at a step (1-based), and a learning-rate factor.
+// What a strategy's plan sees at a step.
+struct StepContext {
+  int64_t step = 1;         // 1-based
+  int64_t total_steps = 0;  // steps the trial runs
+  const ModelInfo* model = nullptr;  // never null when the host calls plan()
+};
+
+// Per parameter group at a step: whether it trains, and multipliers of the experiment's
+// learning rate (after its schedule) and weight decay.
+struct GroupPlan {
+  bool trains = true;
+  double lr_scale = 1.0;
+  double weight_decay_scale = 1.0;
+};
+
+// Which parameter groups train at a step, and how. Group g of ModelInfo trains when its switch
+// (train_head for the head, train_backbone for every backbone block) and groups[g].trains are
+// both true; its learning rate is lr(step) * lr_scale * groups[g].lr_scale. `groups` is empty
+// (every group as the switches say) or holds one entry per group of ModelInfo. A frozen block
+// runs in eval mode (its BatchNorm statistics stay as pretrained).
 struct StepPlan {
   bool train_backbone = true;
   bool train_head = true;
   double lr_scale = 1.0;
+  std::vector<GroupPlan> groups;
+};
+
+// What a loss term sees: the training batch (before the update) and the parameters.
+struct LossInputs {
+  const torch::Tensor& logits;    // [N, C], float32
+  const torch::Tensor& labels;    // [N] int64
+  const torch::Tensor& features;  // X^L [N, K], in front of the head
+  const std::vector<torch::Tensor>& backbone_parameters;  // trainable, in ModelInfo order
+  const std::vector<torch::Tensor>& pretrained;           // their values before step 1, same order
+  const std::vector<torch::Tensor>& head_parameters;
+  int64_t step;
 };
 
 // The new head: maps features X^L [N, K] to logits a^L [N, C]. A feature
@@ -136,10 +212,20 @@ class Strategy {
   virtual std::string version() const = 0;
   virtual std::string description() const = 0;  // one line
   virtual std::vector<ParamSpec> parameters() const { return {}; }
+  // [train] settings this strategy needs, key -> value as an experiment file writes it
+  // (e.g. {"optimizer", "sgd"}). The host refuses an experiment whose setting differs before
+  // any trial runs, naming the strategy and the key.
+  virtual std::map<std::string, std::string> required_settings(const Params& params) const { return {}; }
   // Builds the head for spec.features -> spec.classes. Throw std::exception on bad input.
   virtual std::shared_ptr<Head> make_head(const HeadSpec& spec, const Params& params) const = 0;
-  // Which groups train at `step` (1-based). Default: everything from step 1.
-  virtual StepPlan plan(int64_t step, const Params& params) const { return {}; }
+  // Which groups train at context.step, with which multipliers. Default: everything, always.
+  virtual StepPlan plan(const StepContext& context, const Params& params) const { return {}; }
+  // Terms added to the training loss (name -> scalar tensor that autograd can differentiate).
+  // Each term's value is recorded every step as metric "loss/NAME"; the per-step measurements
+  // stay defined on the plain cross-entropy. Default: none.
+  virtual std::map<std::string, torch::Tensor> loss_terms(const LossInputs& inputs, const Params& params) const {
+    return {};
+  }
 };
 
 }  // namespace harness::sdk

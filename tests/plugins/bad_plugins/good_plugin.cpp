@@ -25,9 +25,9 @@ class GoodPlugin final : public sdk::Strategy {
     head->weight().fill_(params.has("rate") ? params.real("rate") : 0.5);
     return head;
   }
-  sdk::StepPlan plan(int64_t step, const sdk::Params& params) const override {
+  sdk::StepPlan plan(const sdk::StepContext& context, const sdk::Params& params) const override {
     sdk::StepPlan plan;
-    plan.train_backbone = step > params.integer("steps");
+    plan.train_backbone = context.step > params.integer("steps");
     return plan;
   }
 };
