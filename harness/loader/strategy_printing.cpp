@@ -51,7 +51,7 @@ void print_strategy_show(const LoadedStrategy& strategy, std::ostream& out) {
   out << strategy.name() << " " << strategy.version() << ": " << strategy.description() << "\n"
       << "file: " << strategy.file() << "\n"
       << "sha1: " << strategy.file_hash() << "\n";
-  const auto specs = strategy.strategy().parameters();
+  const auto& specs = strategy.parameters();
   if (specs.empty()) {
     out << "parameters: none\n";
     return;
