@@ -5,12 +5,14 @@
 #include "db/config_text.h"
 #include "db/statement.h"
 #include "db/transaction.h"
+#include "harness/replacing_file.h"
 
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -247,6 +249,24 @@ InputMerge merge_input(Database& out, const std::string& path) {
   return result;
 }
 
+// Copies the database at `from` into the new file `to` with SQLite's backup API: a consistent
+// snapshot including its WAL. `from` is opened for writing so that its last close folds the
+// WAL into it and removes it: a WAL left beside it would be replayed onto the file renamed there.
+void copy_database(const std::string& from, const std::string& to, const MergeOptions& options) {
+  const Database source = retry_on_busy(from, options.max_busy_wait, [&] {
+    return Database::open(from, OpenMode::ReadWrite, options.busy_timeout_ms);
+  });
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(to.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  const std::unique_ptr<sqlite3, int (*)(sqlite3*)> destination(raw, sqlite3_close_v2);
+  if (rc != SQLITE_OK) throw_sqlite_error(raw, rc, "cannot create the copy of " + from);
+  sqlite3_backup* backup = sqlite3_backup_init(raw, "main", source.handle(), "main");
+  if (!backup) throw_sqlite_error(raw, sqlite3_errcode(raw), "cannot copy " + from);
+  const int step = sqlite3_backup_step(backup, -1);
+  sqlite3_backup_finish(backup);
+  if (step != SQLITE_DONE) throw_sqlite_error(raw, step, "cannot copy " + from);
+}
+
 }  // namespace
 
 MergeResult merge_databases(const std::string& out_path, const std::vector<std::string>& inputs,
@@ -266,19 +286,41 @@ MergeResult merge_databases(const std::string& out_path, const std::vector<std::
     check_experiments(db, input, seen, result.warnings);
   }
 
-  Database out = Database::open(out_path, OpenMode::ReadWrite, options.busy_timeout_ms);
-  for (const std::string& input : inputs) {
-    AttachedInput attached(out, input);
-    const Table version = out.query(std::string("PRAGMA ") + kInput + ".user_version");
-    if (std::get<int64_t>(version.rows.at(0).at(0)) != Database::schema_version()) {
-      throw DbError("cannot merge " + input + ": its schema version changed while merging");
+  // Everything is written into a copy beside the output, renamed onto it at the end.
+  ReplacingFile staged(out_path);
+  if (fs::exists(out_path, ec) && fs::file_size(out_path, ec) > 0) {
+    copy_database(out_path, staged.temp_path(), options);
+  }
+  {
+    Database out = Database::open(staged.temp_path(), OpenMode::ReadWrite, options.busy_timeout_ms);
+    for (const std::string& input : inputs) {
+      AttachedInput attached(out, input);
+      const Table version = out.query(std::string("PRAGMA ") + kInput + ".user_version");
+      if (std::get<int64_t>(version.rows.at(0).at(0)) != Database::schema_version()) {
+        throw DbError("cannot merge " + input + ": its schema version changed while merging");
+      }
+      result.inputs.push_back(retry_on_busy(out_path, options.max_busy_wait, [&] {
+        Transaction transaction(out, TransactionMode::Immediate);
+        InputMerge merged = merge_input(out, input);
+        transaction.commit();
+        return merged;
+      }));
     }
-    result.inputs.push_back(retry_on_busy(out_path, options.max_busy_wait, [&] {
-      Transaction transaction(out, TransactionMode::Immediate);
-      InputMerge merged = merge_input(out, input);
-      transaction.commit();
-      return merged;
-    }));
+    // Back to a rollback journal: the WAL is folded in and removed, so the one file is the whole
+    // database. A failed fold (disk full) keeps WAL mode, and renaming the file alone would lose data.
+    const Table mode = out.query("PRAGMA journal_mode = DELETE");
+    if (mode.rows.empty() || mode.rows[0].empty() || mode.rows[0][0] != Value{std::string("delete")}) {
+      throw DbError("cannot finish the merged database " + staged.temp_path() +
+                    ": its write-ahead log could not be folded into it (disk full?); " + out_path + " is unchanged");
+    }
+  }
+  if (fs::exists(out_path + "-wal", ec)) {
+    throw DbError("cannot write the merge onto " + out_path + ": another process has it open (" + out_path +
+                  "-wal exists); nothing was written");
+  }
+  if (const std::error_code rename_ec = staged.commit()) {
+    throw DbError("cannot move the merged database " + staged.temp_path() + " onto " + out_path + ": " +
+                  rename_ec.message());
   }
   return result;
 }

@@ -46,9 +46,10 @@ struct MergeOptions {
 // naming the file: a missing file, one that is not a results database or has another schema version,
 // the output given as an input, and an experiment whose name exists elsewhere (another input or the
 // output) with a different configuration hash (the message shows the first differing line of the two
-// configurations). Each input is then merged in one transaction: an interrupted merge leaves whole
-// inputs merged, and running it again completes it. The output must not be written by a `harness run`
-// at the same time.
+// configurations). The merge is then written into a copy of the output beside it (".OUT.tmp-..."),
+// renamed onto `out_path` at the end: an interrupted or failed merge leaves the output as it was
+// (absent if it was), and running it again does the whole merge. The output must not be open in
+// another process (refused, DbError), and its folder needs room for a second copy of it.
 MergeResult merge_databases(const std::string& out_path, const std::vector<std::string>& inputs,
                             const MergeOptions& options = {});
 

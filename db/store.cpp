@@ -41,7 +41,11 @@ bool process_gone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
 Store::Store(Database db, const StoreOptions& options) : db_(std::move(db)), options_(options) {}
 
 Store Store::open(const std::string& path, const StoreOptions& options) {
-  return Store(Database::open(path, OpenMode::ReadWrite, options.busy_timeout_ms), options);
+  // Opening writes too (the switch to WAL, the schema check under BEGIN IMMEDIATE), so another
+  // process's long write transaction is waited out here just as for every later write.
+  return Store(retry_on_busy(path, options.max_busy_wait,
+                             [&] { return Database::open(path, OpenMode::ReadWrite, options.busy_timeout_ms); }),
+               options);
 }
 
 int64_t Store::ensure_experiment(const ExperimentRecord& r) {

@@ -72,6 +72,8 @@ struct StoreOptions {
 // claimed by exactly one process. One Store per thread. Throws DbError.
 class Store {
  public:
+  // Opens (creating if needed) with the same retries as a write: a lock held by another
+  // process longer than one busy timeout is waited for up to options.max_busy_wait.
   static Store open(const std::string& path, const StoreOptions& options = {});
 
   // Inserts the experiment or returns the id of the one with this name. The same

@@ -1,5 +1,6 @@
 // `harness pretrain`: train a backbone on a source task and save a checkpoint
 // that `harness run` rebuilds the backbone from alone.
+#include "harness/cli_options.h"
 #include "harness/commands.h"
 #include "harness/data/task.h"
 #include "harness/device.h"
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 
 namespace po = boost::program_options;
 
@@ -34,7 +36,7 @@ bool same_settings(const CheckpointMeta& meta, const PretrainOptions& options, c
 int cmd_pretrain(const Args& args) {
   PretrainOptions options;
   DataSpec data;
-  std::string out, classes, device_spec, config_file;
+  std::string out, classes, device_spec, config_file, seed;
   int threads = 0;
   po::options_description desc(
       "harness pretrain --out FILE [options]\n\nTrains a backbone (Adam) on a source data set, prints the source "
@@ -52,7 +54,7 @@ int cmd_pretrain(const Args& args) {
       "epochs", po::value<int64_t>(&options.epochs)->default_value(2), "training epochs")(
       "batch-size", po::value<int64_t>(&options.batch_size)->default_value(256), "batch size")(
       "lr", po::value<double>(&options.lr)->default_value(1e-3), "Adam learning rate")(
-      "seed", po::value<uint64_t>(&options.seed)->default_value(0), "seed of initialization and batch order")(
+      "seed", po::value<std::string>(&seed)->default_value("0"), "seed of initialization and batch order")(
       "aux-binary-weight", po::value<double>(&options.aux_binary_weight)->default_value(0.0),
       "B in (1-B) CE(y) + B CE(y_b): auxiliary head on a random balanced binary partition of the classes")(
       "device", po::value<std::string>(&device_spec)->default_value("auto"), "auto | cpu | cuda | cuda:K")(
@@ -75,10 +77,16 @@ int cmd_pretrain(const Args& args) {
     }
   }
   po::notify(vm);
+  // Every option is checked before anything is read or computed from it.
   if (out.empty()) throw ConfigError("pretrain: --out FILE is required (where to save the checkpoint)");
   if (!classes.empty()) data.classes = parse_class_list(classes);
-  if (options.aux_binary_weight < 0 || options.aux_binary_weight >= 1) {
-    throw ConfigError("pretrain: --aux-binary-weight must be in [0, 1), got " + std::to_string(options.aux_binary_weight));
+  options.seed = parse_unsigned_option(seed, "pretrain: --seed");
+  options.threads = threads;
+  check_pretrain_options(options);
+  if (!(data.test_fraction >= 0 && data.test_fraction < 1)) {
+    std::ostringstream message;
+    message << "pretrain: --test-fraction must be in [0, 1), got " << data.test_fraction;
+    throw ConfigError(message.str());
   }
 
   if (std::filesystem::exists(out) && !vm.count("force")) {
@@ -96,7 +104,6 @@ int cmd_pretrain(const Args& args) {
   set_threads(threads);
   const torch::Device device = select_device(device_spec);
   options.device = device.str();
-  options.threads = threads;
   data.normalize = true;
   std::cerr << "pretrain: loading " << data.dataset << "\n";
   Split source = load_task(data);

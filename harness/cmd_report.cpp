@@ -1,4 +1,5 @@
 // `harness report`: the statistical comparison of an experiment's strategies.
+#include "harness/cli_options.h"
 #include "harness/commands.h"
 #include "reports/report.h"
 
@@ -23,7 +24,7 @@ int cmd_report(const Args& args) {
       "steps averaged for the early-speed table (paper Table 3)")(
       "target-accuracy", po::value<double>(),
       "accuracy for the steps-to-target table (default: 90% of the baseline's final mean)")(
-      "bootstrap-seed", po::value<uint64_t>(&options.bootstrap_seed)->default_value(0), "seed of the bootstrap");
+      "bootstrap-seed", po::value<std::string>()->default_value("0"), "seed of the bootstrap");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   if (vm.count("help")) {
@@ -32,6 +33,7 @@ int cmd_report(const Args& args) {
   }
   po::notify(vm);
   if (vm.count("target-accuracy")) options.target_accuracy = vm["target-accuracy"].as<double>();
+  options.bootstrap_seed = parse_unsigned_option(vm["bootstrap-seed"].as<std::string>(), "report: --bootstrap-seed");
   const reports::ReportSummary summary = reports::write_report(options);
   std::cout << summary.describe() << std::flush;
   return kExitOk;

@@ -1,4 +1,5 @@
 // `harness run EXPERIMENT.ini`: paired, seeded fine-tuning trials into SQLite.
+#include "harness/cli_options.h"
 #include "harness/commands.h"
 #include "harness/config.h"
 #include "harness/errors.h"
@@ -64,6 +65,7 @@ int cmd_run(const Args& args) {
     }
   }
   if (options.workers < 1) throw ConfigError("--workers must be at least 1");
+  check_threads_option(options.threads);
   if (!(options.flush_seconds >= 0)) throw ConfigError("--flush-seconds must be >= 0");
   const std::string file = vm.count("experiment-file") ? vm["experiment-file"].as<std::string>() : "";
   const ExperimentConfig config = load_experiment(vm, file);

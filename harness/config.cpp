@@ -3,11 +3,15 @@
 #include "harness/config.h"
 
 #include "harness/errors.h"
+#include "harness/limits.h"
 
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -90,8 +94,8 @@ std::vector<std::string> split(const std::string& text, char sep) {
   return out;
 }
 
-// Line of `key` (section.name) in an INI file, 0 when not found: for messages.
-int find_line(const std::string& file, const std::string& key) {
+// Line of the `occurrence`-th `key` (section.name) in an INI file, 0 when not found: for messages.
+int find_line(const std::string& file, const std::string& key, int occurrence = 1) {
   std::ifstream in(file);
   std::string line, section;
   for (int number = 1; std::getline(in, line); ++number) {
@@ -104,7 +108,7 @@ int find_line(const std::string& file, const std::string& key) {
     const auto eq = t.find('=');
     if (eq == std::string::npos) continue;
     const std::string name = trim(t.substr(0, eq));
-    if ((section.empty() ? name : section + "." + name) == key) return number;
+    if ((section.empty() ? name : section + "." + name) == key && --occurrence == 0) return number;
   }
   return 0;
 }
@@ -150,16 +154,21 @@ class Resolver {
                       std::to_string(min_value));
   }
 
-  double real(const std::string& key, double min_value) const {
+  // A finite number >= min_value (> when min_exclusive) and <= max_value.
+  double real(const std::string& key, double min_value, double max_value = std::numeric_limits<double>::max(),
+              bool min_exclusive = false) const {
     const auto [value, origin] = raw(key);
     try {
       std::size_t used = 0;
       const double v = std::stod(value, &used);
-      if (used == value.size() && v >= min_value) return v;
+      const bool above = min_exclusive ? v > min_value : v >= min_value;
+      if (used == value.size() && std::isfinite(v) && above && v <= max_value) return v;
     } catch (const std::exception&) {
     }
     std::ostringstream msg;
-    msg << origin.describe(key) << ": '" << value << "' is not a number >= " << min_value;
+    msg << origin.describe(key) << ": '" << value << "' is not a number " << (min_exclusive ? "> " : ">= ")
+        << min_value;
+    if (max_value < std::numeric_limits<double>::max()) msg << " and <= " << max_value;
     throw ConfigError(msg.str());
   }
 
@@ -193,7 +202,14 @@ std::string keys_in_section(const std::string& section) {
 std::vector<int64_t> parse_seeds(const std::string& text, const std::string& key) {
   const std::string t = trim(text);
   const bool is_count = !t.empty() && std::all_of(t.begin(), t.end(), ::isdigit);
+  const std::string most = std::to_string(kMaxSeeds);
   if (is_count) {
+    // Its length first: a count of 20 digits does not even fit in 64 bits.
+    const std::size_t first = t.find_first_not_of('0');
+    const std::string digits = first == std::string::npos ? "0" : t.substr(first);
+    if (digits.size() > most.size() || std::stoll(digits) > kMaxSeeds) {
+      throw ConfigError(key + ": seed count '" + text + "' is above the limit of " + most + " seeds");
+    }
     const int64_t count = std::stoll(t);
     if (count < 1) throw ConfigError(key + ": seed count must be at least 1, got '" + text + "'");
     std::vector<int64_t> seeds(count);
@@ -213,10 +229,19 @@ std::vector<int64_t> parse_seeds(const std::string& text, const std::string& key
         const int64_t lo = std::stoll(item.substr(0, dash));
         const int64_t hi = std::stoll(item.substr(dash + 1));
         if (hi < lo || lo < 0) throw std::invalid_argument(item);
-        for (int64_t s = lo; s <= hi; ++s) seeds.push_back(s);
+        if (hi - lo >= kMaxSeeds - static_cast<int64_t>(seeds.size())) {
+          throw ConfigError(key + ": range '" + item + "' takes the list above the limit of " + most + " seeds");
+        }
+        for (int64_t n = 0; n <= hi - lo; ++n) seeds.push_back(lo + n);
       }
-    } catch (const std::exception&) {
+    } catch (const std::out_of_range&) {
+      throw ConfigError(key + ": '" + item + "' holds a number beyond 64 bits (in '" + text +
+                        "'); a seed is at most " + std::to_string(std::numeric_limits<int64_t>::max()));
+    } catch (const std::invalid_argument&) {
       throw ConfigError(key + ": '" + item + "' is not a seed or a range lo-hi (in '" + text + "')");
+    }
+    if (seeds.size() > static_cast<std::size_t>(kMaxSeeds)) {
+      throw ConfigError(key + ": more than " + most + " seeds in '" + text + "'");
     }
   }
   std::sort(seeds.begin(), seeds.end());
@@ -261,6 +286,10 @@ ExperimentConfig load_experiment(const po::variables_map& cli, const std::string
   po::variables_map file_vm;
   std::map<std::string, std::pair<std::string, Origin>> strategy_keys;  // "label.key" -> value
   if (!experiment_file.empty()) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(experiment_file, ec)) {
+      throw ConfigError(experiment_file + ": is a folder, expected an experiment file (INI)");
+    }
     std::ifstream in(experiment_file);
     if (!in) throw ConfigError(experiment_file + ": cannot open experiment file");
     po::options_description file_desc;
@@ -271,9 +300,15 @@ ExperimentConfig load_experiment(const po::variables_map& cli, const std::string
     } catch (const po::error& e) {
       throw ConfigError(experiment_file + ": " + e.what());
     }
+    std::map<std::string, int> occurrences;
     for (const po::option& opt : parsed.options) {
-      if (!opt.unregistered) continue;
       const std::string& key = opt.string_key;
+      if (const int n = ++occurrences[key]; n > 1) {
+        throw ConfigError(Origin{experiment_file, find_line(experiment_file, key, n)}.describe(key) +
+                          ": given again (first at line " + std::to_string(find_line(experiment_file, key)) +
+                          "); each key may appear once");
+      }
+      if (!opt.unregistered) continue;
       const int line = find_line(experiment_file, key);
       const Origin origin{experiment_file, line};
       if (key.rfind("strategy.", 0) == 0 && std::count(key.begin(), key.end(), '.') == 2) {
@@ -351,8 +386,8 @@ ExperimentConfig load_experiment(const po::variables_map& cli, const std::string
   TrainConfig& t = config.train;
   t.steps = r.integer("train.steps", 1);
   t.batch_size = r.integer("train.batch_size", 1);
-  t.lr = r.real("train.lr", 0.0);
-  t.weight_decay = r.real("train.weight_decay", 0.0);
+  t.lr = r.real("train.lr", 0.0, kMaxLearningRate, /*min_exclusive=*/true);
+  t.weight_decay = r.real("train.weight_decay", 0.0, kMaxWeightDecay);
   t.dense_eval_steps = r.integer("train.dense_eval_steps", 0);
   t.eval_every = r.integer("train.eval_every", 1);
   t.eval_batch_size = r.integer("train.eval_batch_size", 1);

@@ -84,7 +84,7 @@ Prepared prepare_strategies(const ExperimentConfig& config, const StrategyRegist
   for (const StrategyEntry& entry : config.strategies) {
     const LoadedStrategy& strategy = registry.get(entry.plugin);
     try {
-      prepared.params_by_label[entry.label] = resolve_params(strategy.strategy(), entry.params);
+      prepared.params_by_label[entry.label] = resolve_params(strategy, entry.params);
     } catch (const Error& e) {
       throw ConfigError("strategy '" + entry.label + "' (" + entry.plugin + "): " + e.what());
     }
@@ -157,6 +157,18 @@ std::function<std::unique_ptr<Backbone>()> backbone_factory(const ExperimentConf
   return [path, b] { return load_torchscript_backbone(path, b.in_channels, b.image_size); };
 }
 
+// The message of the exception being handled; one that is not a std::exception can only come from plugin code.
+std::string current_exception_message(const LoadedStrategy& strategy) {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "strategy '" + strategy.name() + "' (" + strategy.file() +
+           ") threw an exception that is not a std::exception";
+  }
+}
+
 // Claims and runs trials in this process until none is left.
 void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& store, int64_t experiment_id,
           const torch::Device& device, bool show_progress) {
@@ -210,9 +222,11 @@ void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& s
       const std::string line = "trial " + label + ": done in " +
                                format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       if (progress) progress->note(line); else std::cerr << "[" << worker << "] " << line << "\n";
-    } catch (const std::exception& e) {
-      recorder.fail(e.what());
-      const std::string line = "trial " + label + ": FAILED: " + e.what();
+    } catch (...) {
+      // trial.cpp calls the strategy's make_head and plan itself, so a plugin's throw of any type lands here.
+      const std::string error = current_exception_message(strategy);
+      recorder.fail(error);
+      const std::string line = "trial " + label + ": FAILED: " + error;
       if (progress) progress->note(line); else std::cerr << "[" << worker << "] " << line << "\n";
     }
     ++finished;

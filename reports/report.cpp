@@ -703,6 +703,12 @@ ReportSummary ReportBuilder::run() {
   if (o_.early_steps < 1) {
     throw ConfigError("report: early_steps = " + std::to_string(o_.early_steps) + ", expected >= 1");
   }
+  if (o_.target_accuracy && !(*o_.target_accuracy >= 0.0 && *o_.target_accuracy <= 1.0)) {
+    std::ostringstream message;
+    message << "report: target accuracy (--target-accuracy) " << *o_.target_accuracy
+            << " is not an accuracy: expected a fraction in [0, 1]";
+    throw ConfigError(message.str());
+  }
   if (o_.out_dir.empty()) throw ConfigError("report: no output folder given (--out)");
   db::Database db = db::Database::open(o_.db_path, db::OpenMode::ReadOnly);
   load_experiment(db);

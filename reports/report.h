@@ -14,7 +14,7 @@ struct ReportOptions {
   std::string baseline = "he_base";
   std::string out_dir;
   int early_steps = 10;                   // Table 3: mean test accuracy over steps 1..early_steps
-  std::optional<double> target_accuracy;  // steps-to-target; default 90% of the baseline's final mean
+  std::optional<double> target_accuracy;  // steps-to-target, in [0, 1]; default 90% of the baseline's final mean
   uint64_t bootstrap_seed = 0;
   std::string gnuplot_command = "gnuplot";  // figures are skipped when it cannot be run
 };

@@ -1,12 +1,14 @@
 // Statistics of the report; every distribution function comes from Boost.Math.
 #include "reports/stats.h"
 
+#include <boost/math/distributions/chi_squared.hpp>
 #include <boost/math/distributions/non_central_t.hpp>
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/distributions/students_t.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -49,6 +51,20 @@ double t_critical(double df, double confidence) {
 // Two-sided p-value of a t statistic.
 double t_two_sided_p(double t, double df) {
   return std::min(1.0, 2.0 * bm::cdf(bm::complement(bm::students_t(df), std::fabs(t))));
+}
+
+// Above this non-centrality the power of a t-test is 1 to double precision (miss_bound shows it
+// in each case); Boost's non-central t cannot even be evaluated beyond about 65,000, where it
+// truncates delta^2 / 2 to an int (a paired effect of |d_z| > 46,000 with 2 pairs).
+constexpr double kLargeNoncentrality = 1000.0;
+
+// An upper bound on P(T <= tc), T ~ noncentral t(df, delta) with delta, tc > 0, which bounds
+// 1 - power. T = (Z + delta) / S with S = sqrt(V / df), V ~ chi^2_df; T <= tc needs
+// Z <= -delta / 2 or S >= delta / (2 tc), so P(T <= tc) <= Phi(-delta / 2) + P(V >= df (delta / (2 tc))^2).
+double miss_bound(double df, double delta, double tc) {
+  const double s = delta / (2.0 * tc);
+  return bm::cdf(bm::complement(bm::normal(), delta / 2.0)) +
+         bm::cdf(bm::complement(bm::chi_squared(df), df * s * s));
 }
 
 std::string format_double(double v) {
@@ -308,7 +324,11 @@ double paired_t_power(double d_z, std::int64_t n, double alpha) {
   if (n < 2) throw std::invalid_argument("paired_t_power: n = " + std::to_string(n) + ", need n >= 2");
   double df = static_cast<double>(n - 1);
   double tc = bm::quantile(bm::students_t(df), 1.0 - alpha / 2.0);
-  bm::non_central_t dist(df, std::fabs(d_z) * std::sqrt(static_cast<double>(n)));
+  const double delta = std::fabs(d_z) * std::sqrt(static_cast<double>(n));
+  if (delta > kLargeNoncentrality && miss_bound(df, delta, tc) < std::numeric_limits<double>::epsilon() / 2) {
+    return 1.0;  // the power lies in (1 - eps/2, 1]
+  }
+  bm::non_central_t dist(df, delta);
   return bm::cdf(bm::complement(dist, tc)) + bm::cdf(dist, -tc);
 }
 
@@ -352,10 +372,20 @@ PowerResult paired_power(const std::vector<double>& x, const std::vector<double>
   }
   // d_z = mean(d) / sd(d) = t / sqrt(n).
   r.d_z = *t.t / std::sqrt(static_cast<double>(t.n));
-  r.n_required = paired_t_required_n(*r.d_z, power, alpha);
-  if (r.n_required) {
-    r.power_at_n = paired_t_power(*r.d_z, *r.n_required, alpha);
-  } else {
+  if (!std::isfinite(*r.d_z)) {
+    r.note = "d_z is not finite: no power";
+    return r;
+  }
+  try {
+    r.n_required = paired_t_required_n(*r.d_z, power, alpha);
+    if (r.n_required) r.power_at_n = paired_t_power(*r.d_z, *r.n_required, alpha);
+  } catch (const std::exception& e) {  // a Boost evaluation error: the values stay empty, the note says why
+    r.n_required.reset();
+    r.power_at_n.reset();
+    r.note = "power not computable for d_z = " + format_double(*r.d_z) + ": " + e.what();
+    return r;
+  }
+  if (!r.n_required) {
     r.note = *r.d_z == 0.0 ? "d_z = 0: no number of pairs detects it"
                            : "more than " + std::to_string(kMaxPowerN) + " pairs needed";
   }

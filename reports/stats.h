@@ -108,8 +108,9 @@ double quantile_sorted(const std::vector<double>& sorted, double q);
 // of pairs a two-sided paired t-test at level `alpha` needs for power `power`
 // against that effect: the smallest n >= 2 with
 //   P(|T| > t_{1-alpha/2, n-1}),  T ~ noncentral t(n - 1, d_z sqrt(n)),
-// at least `power` (exact, both tails). `n_required` is empty when d_z is undefined
-// or zero, or when more than kMaxPowerN pairs would be needed.
+// at least `power` (exact, both tails). `n_required` is empty when d_z is undefined,
+// zero or not finite, when more than kMaxPowerN pairs would be needed, or when Boost
+// cannot evaluate the power (the note says which). Huge effects need 2 pairs.
 struct PowerResult {
   std::size_t n = 0;
   std::optional<double> d_z;

@@ -2,6 +2,7 @@
 #include "harness/loader/loaded_strategy.h"
 
 #include "harness/errors.h"
+#include "harness/loader/elf_file.h"
 #include "harness/loader/strategy_params.h"
 
 #include <boost/dll/shared_library.hpp>
@@ -10,11 +11,13 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <string_view>
 
 namespace harness {
 namespace {
@@ -23,11 +26,11 @@ namespace fs = boost::filesystem;
 
 constexpr std::size_t kMaxTagLength = 512;  // a real tag is ~100 chars; guards reading a non-string symbol
 
-// Printable rendering of a foreign tag, bounded, so a garbage symbol cannot flood the message.
-std::string read_tag(const char* tag) {
+// Printable rendering of a foreign tag (up to its NUL), bounded, so a garbage symbol cannot flood the message.
+std::string printable_tag(std::string_view bytes) {
   std::string out;
-  for (std::size_t i = 0; i < kMaxTagLength && tag[i] != '\0'; ++i) {
-    const unsigned char c = static_cast<unsigned char>(tag[i]);
+  for (std::size_t i = 0; i < std::min(bytes.size(), kMaxTagLength) && bytes[i] != '\0'; ++i) {
+    const unsigned char c = static_cast<unsigned char>(bytes[i]);
     if (c >= 32 && c < 127) {
       out.push_back(static_cast<char>(c));
     } else {
@@ -39,11 +42,20 @@ std::string read_tag(const char* tag) {
   return out;
 }
 
-bool has_elf_magic(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::array<char, 4> magic{};
-  in.read(magic.data(), magic.size());
-  return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+// Runs plugin code. Whatever it throws, std::exception or not, is caught here, its message
+// copied while the library is certainly loaded, and rethrown as a PluginError naming
+// `where` (the file or the strategy) and `call`.
+template <class F>
+auto call_plugin(const std::string& where, const std::string& call, F&& f) -> decltype(f()) {
+  std::string failure;
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "an exception that is not a std::exception";
+  }
+  throw PluginError(where + ": " + call + " threw: " + failure);
 }
 
 std::string file_stem(const std::string& file) {
@@ -90,7 +102,26 @@ std::unique_ptr<LoadedStrategy> LoadedStrategy::load(const std::string& file) {
   if (fs_ec) throw PluginError(file + ": plugin file not found (" + fs_ec.message() + ")");
   if (!fs::is_regular_file(canonical)) throw PluginError(file + ": not a regular file, expected a strategy .so");
   const std::string path = canonical.string();
-  if (!has_elf_magic(path)) throw PluginError(path + ": not a shared library (no ELF header)");
+
+  // Everything up to the ABI comparison reads the file; dlopen would already run the
+  // plugin's static constructors, and map a truncated file into a SIGBUS.
+  const ElfFile elf = ElfFile::read(path);
+  for (const char* symbol : {HARNESS_STRATEGY_ABI_SYMBOL, HARNESS_STRATEGY_FACTORY_SYMBOL}) {
+    if (!elf.exports(symbol)) {
+      throw PluginError(path + ": missing symbol '" + symbol +
+                        "' (is it a strategy plugin? export the class with HARNESS_EXPORT_STRATEGY)");
+    }
+  }
+  const std::optional<std::string_view> tag_bytes = elf.symbol_bytes(HARNESS_STRATEGY_ABI_SYMBOL);
+  if (!tag_bytes) {
+    throw PluginError(path + ": symbol '" HARNESS_STRATEGY_ABI_SYMBOL
+                      "' has no bytes in the file (not a constant char array; export it with HARNESS_EXPORT_STRATEGY)");
+  }
+  const std::string tag = printable_tag(*tag_bytes);
+  if (tag != host_abi_tag()) {
+    throw PluginError(path + ": ABI mismatch, plugin was built for '" + tag + "' but this harness is '" +
+                      host_abi_tag() + "'; rebuild the plugin against this harness");
+  }
 
   // A private instance so the half-built object never escapes; on any throw below
   // its unique_ptr and then the library are released.
@@ -106,68 +137,39 @@ std::unique_ptr<LoadedStrategy> LoadedStrategy::load(const std::string& file) {
     const char* reason = ::dlerror();
     throw PluginError(path + ": not a loadable shared library: " + (reason ? reason : ec.message()));
   }
-
-  for (const char* symbol : {HARNESS_STRATEGY_ABI_SYMBOL, HARNESS_STRATEGY_FACTORY_SYMBOL}) {
-    if (!library->has(symbol)) {
-      throw PluginError(path + ": missing symbol '" + symbol +
-                        "' (is it a strategy plugin? export the class with HARNESS_EXPORT_STRATEGY)");
-    }
-  }
-  // Data, not code: comparing it runs nothing from the plugin.
-  const std::string tag = read_tag(&library->get<const char>(HARNESS_STRATEGY_ABI_SYMBOL));
-  if (tag != host_abi_tag()) {
-    throw PluginError(path + ": ABI mismatch, plugin was built for '" + tag + "' but this harness is '" +
-                      host_abi_tag() + "'; rebuild the plugin against this harness");
+  if (!library->has(HARNESS_STRATEGY_FACTORY_SYMBOL)) {
+    throw PluginError(path + ": missing symbol '" HARNESS_STRATEGY_FACTORY_SYMBOL "' once loaded");
   }
 
   using Factory = sdk::Strategy*();
   auto& factory = library->get<Factory>(HARNESS_STRATEGY_FACTORY_SYMBOL);
-  // Copy the plugin's message while its library is certainly loaded, then throw ours.
-  std::optional<std::string> failure;
-  try {
-    loaded->strategy_.reset(factory());
-  } catch (const std::exception& e) {
-    failure = e.what();
-  } catch (...) {
-    failure = "unknown exception";
-  }
-  if (failure) throw PluginError(path + ": " + HARNESS_STRATEGY_FACTORY_SYMBOL + "() threw: " + *failure);
+  loaded->strategy_.reset(call_plugin(path, HARNESS_STRATEGY_FACTORY_SYMBOL "()", [&] { return factory(); }));
   if (!loaded->strategy_) throw PluginError(path + ": " + HARNESS_STRATEGY_FACTORY_SYMBOL + "() returned null");
   loaded->library_ = std::move(library);
 
-  try {
-    loaded->name_ = loaded->strategy_->name();
-    loaded->version_ = loaded->strategy_->version();
-    loaded->description_ = loaded->strategy_->description();
-  } catch (const std::exception& e) {
-    failure = e.what();
-  }
-  if (failure) throw PluginError(path + ": name()/version()/description() threw: " + *failure);
+  const sdk::Strategy& strategy = *loaded->strategy_;
+  loaded->name_ = call_plugin(path, "name()", [&] { return strategy.name(); });
+  loaded->version_ = call_plugin(path, "version()", [&] { return strategy.version(); });
+  loaded->description_ = call_plugin(path, "description()", [&] { return strategy.description(); });
   if (loaded->name_ != file_stem(path)) {
     throw PluginError(path + ": strategy name '" + loaded->name_ + "' does not match the file name '" +
                       file_stem(path) + "' (a plugin is named after its file)");
   }
+  loaded->parameters_ = call_plugin(path, "parameters()", [&] { return strategy.parameters(); });
   try {
-    check_parameter_specs(loaded->strategy_->parameters());
+    check_parameter_specs(loaded->parameters_);
   } catch (const Error& e) {
-    failure = e.what();
+    throw PluginError(path + ": bad parameter declaration: " + e.what());
   }
-  if (failure) throw PluginError(path + ": bad parameter declaration: " + *failure);
   return loaded;
 }
 
 LoadedStrategy::~LoadedStrategy() = default;
 
 std::shared_ptr<sdk::Head> LoadedStrategy::make_head(const sdk::HeadSpec& spec, const sdk::Params& params) const {
-  std::shared_ptr<sdk::Head> head;
-  std::optional<std::string> failure;
-  try {
-    head = strategy_->make_head(spec, params);
-  } catch (const std::exception& e) {
-    failure = e.what();
-  }
-  if (failure) throw PluginError("strategy '" + name_ + "' (" + file_ + ") make_head failed: " + *failure);
-  if (!head) throw PluginError("strategy '" + name_ + "' (" + file_ + ") make_head returned null");
+  const std::string where = "strategy '" + name_ + "' (" + file_ + ")";
+  std::shared_ptr<sdk::Head> head = call_plugin(where, "make_head", [&] { return strategy_->make_head(spec, params); });
+  if (!head) throw PluginError(where + " make_head returned null");
   // The head's code, vtable and control block live in the plugin: the returned
   // pointer holds the library until the head itself is gone.
   sdk::Head* raw = head.get();
@@ -175,6 +177,10 @@ std::shared_ptr<sdk::Head> LoadedStrategy::make_head(const sdk::HeadSpec& spec, 
     head.reset();
     library.reset();
   });
+}
+
+sdk::StepPlan LoadedStrategy::plan(int64_t step, const sdk::Params& params) const {
+  return call_plugin("strategy '" + name_ + "' (" + file_ + ")", "plan", [&] { return strategy_->plan(step, params); });
 }
 
 }  // namespace harness

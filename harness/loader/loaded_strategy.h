@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace boost::dll {
 class shared_library;
@@ -20,10 +21,14 @@ std::string host_abi_tag();
 // come from make_head(), whose pointer keeps the library alive as well.
 class LoadedStrategy {
  public:
-  // Loads `file`, reads and compares its ABI tag before running any of its code,
-  // then calls the factory. Throws PluginError naming the file and the reason
-  // (not a shared library, missing symbol, ABI mismatch, factory failure,
-  // name/parameters that break the contract); nothing stays loaded on failure.
+  // Checks `file` as ELF (ElfFile: a truncated or foreign file is refused instead of
+  // crashing dlopen), reads its exported symbols and ABI tag from the file and compares
+  // the tag, all before dlopen runs any of its code (static constructors included);
+  // then loads it, calls the factory and reads name, version, description and
+  // parameters once. Throws PluginError naming the file and the reason (not a shared
+  // library, damaged file, missing symbol, ABI mismatch, a plugin call that threw
+  // anything at all, name/parameters that break the contract); nothing stays loaded
+  // on failure.
   static std::unique_ptr<LoadedStrategy> load(const std::string& file);
 
   ~LoadedStrategy();
@@ -33,8 +38,12 @@ class LoadedStrategy {
   const sdk::Strategy& strategy() const { return *strategy_; }
   // The plugin's make_head; the returned pointer also owns a reference to the
   // library, so a head can safely outlive this object and the registry.
-  // A plugin exception is rethrown as PluginError naming the plugin.
+  // A plugin exception of any type is rethrown as PluginError naming the plugin.
   std::shared_ptr<sdk::Head> make_head(const sdk::HeadSpec& spec, const sdk::Params& params) const;
+  // The plugin's plan(step, params); exceptions as for make_head.
+  sdk::StepPlan plan(int64_t step, const sdk::Params& params) const;
+  // The plugin's parameters(), as read (and checked) once by load().
+  const std::vector<sdk::ParamSpec>& parameters() const { return parameters_; }
 
   const std::string& name() const { return name_; }
   const std::string& version() const { return version_; }
@@ -50,6 +59,7 @@ class LoadedStrategy {
   std::string name_;
   std::string version_;
   std::string description_;
+  std::vector<sdk::ParamSpec> parameters_;
   std::string file_;
   std::string file_hash_;
 };

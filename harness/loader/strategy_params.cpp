@@ -2,6 +2,7 @@
 #include "harness/loader/strategy_params.h"
 
 #include "harness/errors.h"
+#include "harness/loader/loaded_strategy.h"
 
 #include <cctype>
 #include <cerrno>
@@ -104,8 +105,10 @@ void check_parameter_specs(const std::vector<sdk::ParamSpec>& specs) {
   }
 }
 
-sdk::Params resolve_params(const sdk::Strategy& strategy, const std::map<std::string, std::string>& given) {
-  const std::vector<sdk::ParamSpec> specs = strategy.parameters();
+namespace {
+
+sdk::Params resolve(const std::string& strategy_name, const std::vector<sdk::ParamSpec>& specs,
+                    const std::map<std::string, std::string>& given) {
   std::map<std::string, std::string> values;
   for (const auto& [key, value] : given) {
     const sdk::ParamSpec* spec = nullptr;
@@ -115,7 +118,7 @@ sdk::Params resolve_params(const sdk::Strategy& strategy, const std::map<std::st
     if (!spec) {
       std::string known;
       for (const auto& s : specs) known += (known.empty() ? "" : ", ") + s.name;
-      throw ConfigError("unknown parameter '" + key + "' for strategy '" + strategy.name() + "' (declared: " +
+      throw ConfigError("unknown parameter '" + key + "' for strategy '" + strategy_name + "' (declared: " +
                         (known.empty() ? std::string("none") : known) + ")");
     }
     values[key] = check_value(*spec, value);
@@ -124,6 +127,16 @@ sdk::Params resolve_params(const sdk::Strategy& strategy, const std::map<std::st
     if (!values.count(spec.name) && !spec.default_value.empty()) values[spec.name] = check_value(spec, spec.default_value);
   }
   return sdk::Params(std::move(values));
+}
+
+}  // namespace
+
+sdk::Params resolve_params(const sdk::Strategy& strategy, const std::map<std::string, std::string>& given) {
+  return resolve(strategy.name(), strategy.parameters(), given);
+}
+
+sdk::Params resolve_params(const LoadedStrategy& strategy, const std::map<std::string, std::string>& given) {
+  return resolve(strategy.name(), strategy.parameters(), given);
 }
 
 }  // namespace harness

@@ -2,6 +2,7 @@
 #include "harness/loader/strategy_registry.h"
 
 #include <algorithm>
+#include <cstring>
 #include <ostream>
 #include <sstream>
 
@@ -28,15 +29,20 @@ std::string bounds_text(const sdk::ParamSpec& spec) {
 }  // namespace
 
 void print_strategy_list(const StrategyRegistry& registry, std::ostream& out) {
-  if (registry.size() == 0) {
+  if (registry.size() == 0 && registry.broken().empty()) {
     out << "no strategy plugins found\n";
     return;
   }
+  constexpr const char* kBroken = "BROKEN";
   std::size_t name_width = 4, version_width = 7;
   for (const auto& name : registry.names()) {
     const LoadedStrategy& s = registry.get(name);
     name_width = std::max(name_width, s.name().size());
     version_width = std::max(version_width, s.version().size());
+  }
+  for (const BrokenPlugin& b : registry.broken()) {
+    name_width = std::max(name_width, b.name.size());
+    version_width = std::max(version_width, std::strlen(kBroken));
   }
   auto pad = [](const std::string& text, std::size_t width) { return text + std::string(width - text.size() + 2, ' '); };
   out << pad("NAME", name_width) << pad("VERSION", version_width) << "DESCRIPTION\n";
@@ -45,13 +51,17 @@ void print_strategy_list(const StrategyRegistry& registry, std::ostream& out) {
     out << pad(s.name(), name_width) << pad(s.version(), version_width) << s.description() << "\n"
         << std::string(name_width + version_width + 4, ' ') << "file: " << s.file() << "\n";
   }
+  for (const BrokenPlugin& b : registry.broken()) {
+    out << pad(b.name, name_width) << pad(kBroken, version_width) << b.reason << "\n"
+        << std::string(name_width + version_width + 4, ' ') << "file: " << b.file << "\n";
+  }
 }
 
 void print_strategy_show(const LoadedStrategy& strategy, std::ostream& out) {
   out << strategy.name() << " " << strategy.version() << ": " << strategy.description() << "\n"
       << "file: " << strategy.file() << "\n"
       << "sha1: " << strategy.file_hash() << "\n";
-  const auto specs = strategy.strategy().parameters();
+  const auto& specs = strategy.parameters();
   if (specs.empty()) {
     out << "parameters: none\n";
     return;

@@ -18,11 +18,7 @@ StrategyRegistry StrategyRegistry::discover(const std::vector<std::string>& path
     if (fs::is_directory(path, ec)) {
       registry.add_directory(path);
     } else if (fs::exists(path, ec)) {
-      try {
-        registry.add_file(path);
-      } catch (const PluginError& e) {
-        registry.problems_.push_back(e.what());
-      }
+      registry.add_file_or_record(path);
     } else {
       registry.problems_.push_back(path + ": plugin folder or file not found");
     }
@@ -61,14 +57,26 @@ std::size_t StrategyRegistry::add_directory(const std::string& dir) {
   std::size_t added = 0;
   for (const fs::path& file : files) {
     const std::size_t before = size();
-    try {
-      add_file(file.string());
-    } catch (const PluginError& e) {
-      problems_.push_back(e.what());
-    }
+    add_file_or_record(file.string());
     added += size() - before;
   }
   return added;
+}
+
+void StrategyRegistry::add_file_or_record(const std::string& file) {
+  std::string reason;
+  try {
+    add_file(file);
+    return;
+  } catch (const PluginError& e) {
+    reason = e.what();
+  } catch (const std::exception& e) {  // not the plugin's (its calls are wrapped): e.g. out of memory reading it
+    reason = file + ": " + e.what();
+  }
+  problems_.push_back(reason);
+  boost::system::error_code ec;
+  const fs::path canonical = fs::canonical(file, ec);
+  broken_.push_back({fs::path(file).stem().string(), ec ? file : canonical.string(), reason});
 }
 
 const LoadedStrategy* StrategyRegistry::find(const std::string& name) const {
@@ -78,6 +86,11 @@ const LoadedStrategy* StrategyRegistry::find(const std::string& name) const {
 
 const LoadedStrategy& StrategyRegistry::get(const std::string& name) const {
   if (const LoadedStrategy* loaded = find(name)) return *loaded;
+  for (const BrokenPlugin& b : broken_) {
+    if (b.name == name) {
+      throw PluginError("strategy '" + name + "' cannot be used, its plugin was refused: " + b.reason);
+    }
+  }
   std::string message = "unknown strategy '" + name + "'; known: ";
   const auto known = names();
   if (known.empty()) message += "none (no plugin found; build them or pass --plugin-path)";

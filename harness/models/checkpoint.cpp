@@ -5,10 +5,13 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "harness/errors.h"
 #include "harness/models/builtin_backbone.h"
+#include "harness/replacing_file.h"
 
 namespace harness {
 namespace {
@@ -125,10 +128,27 @@ void save_checkpoint(const std::string& path, Backbone& backbone, const Checkpoi
   torch::serialize::OutputArchive tensors;
   builtin->module().save(tensors);  // parameters and buffers, one nested archive per submodule
   archive.write(kBackboneKey, tensors);
+  // Serialized in memory first: LibTorch's file writer, when a write fails (disk full), throws
+  // again from its destructor and terminates the process.
+  std::ostringstream bytes;
   try {
-    archive.save_to(path);
+    archive.save_to(bytes);
   } catch (const std::exception& e) {
-    throw DataError("checkpoint " + path + ": cannot write (" + brief(e) + ")");
+    throw DataError("checkpoint " + path + ": cannot serialize (" + brief(e) + ")");
+  }
+  // A kill or a failed write must not leave a half checkpoint under `path`: `harness run`
+  // and a rerun of pretrain (which reuses a checkpoint with the same settings) would trust it.
+  ReplacingFile staged(path);
+  {
+    std::ofstream out(staged.temp_path(), std::ios::binary | std::ios::trunc);
+    const std::string data = bytes.str();
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    out.close();
+    if (!out) throw DataError("checkpoint " + path + ": cannot write " + staged.temp_path() + " (disk full?)");
+  }
+  if (const std::error_code ec = staged.commit()) {
+    throw DataError("checkpoint " + path + ": cannot move the written file " + staged.temp_path() + " onto it (" +
+                    ec.message() + ")");
   }
 }
 

@@ -37,8 +37,9 @@ struct CheckpointMeta {
 
 // Writes `backbone` (a BuiltinBackbone: its parameters and buffers, e.g. BN running
 // statistics) and `meta` to `path` (overwritten). meta.arch/features/in_channels/image_size
-// are taken from the backbone. Throws ConfigError for a backbone that is not built-in, DataError
-// when the file cannot be written.
+// are taken from the backbone. The file is written beside `path` and renamed onto it, so `path`
+// holds the old checkpoint or the new one, never part of one. Throws ConfigError for a backbone
+// that is not built-in, DataError when the file cannot be written.
 void save_checkpoint(const std::string& path, Backbone& backbone, const CheckpointMeta& meta);
 
 // Rebuilds the backbone (on the CPU, in training mode) with the saved tensors. Throws DataError

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "harness/errors.h"
+#include "harness/limits.h"
 
 #ifndef HARNESS_VERSION
 #define HARNESS_VERSION "unknown"
@@ -38,15 +39,6 @@ torch::Device parse_device(const std::string& text) {
     throw ConfigError("pretrain: device '" + text + "' asked for but CUDA is not available");
   }
   return device;
-}
-
-void check_options(const PretrainOptions& o) {
-  if (o.epochs < 1) throw ConfigError("pretrain: epochs must be >= 1, got " + std::to_string(o.epochs));
-  if (o.batch_size < 1) throw ConfigError("pretrain: batch_size must be >= 1, got " + std::to_string(o.batch_size));
-  if (!(o.lr > 0) || !std::isfinite(o.lr)) throw ConfigError("pretrain: lr must be > 0, got " + std::to_string(o.lr));
-  if (!(o.aux_binary_weight >= 0 && o.aux_binary_weight < 1)) {
-    throw ConfigError("pretrain: aux_binary_weight must be in [0, 1), got " + std::to_string(o.aux_binary_weight));
-  }
 }
 
 void check_split(const Dataset& d, const std::string& which, const ArchSpec& arch, int64_t num_classes) {
@@ -83,7 +75,38 @@ double evaluate_accuracy(Backbone& backbone, torch::nn::Linear& head, const Data
   return static_cast<double>(correct) / static_cast<double>(data.size());
 }
 
+std::string number_text(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
 }  // namespace
+
+void check_pretrain_options(const PretrainOptions& o) {
+  const auto& archs = arch_names();
+  if (std::find(archs.begin(), archs.end(), o.arch.arch) == archs.end()) {
+    std::string known;
+    for (const auto& a : archs) known += (known.empty() ? "" : ", ") + a;
+    throw ConfigError("pretrain: unknown architecture (--arch) '" + o.arch.arch + "', expected one of " + known);
+  }
+  if (o.epochs < 1) throw ConfigError("pretrain: epochs (--epochs) must be >= 1, got " + std::to_string(o.epochs));
+  if (o.batch_size < 1) {
+    throw ConfigError("pretrain: batch size (--batch-size) must be >= 1, got " + std::to_string(o.batch_size));
+  }
+  if (!(o.lr > 0 && o.lr <= kMaxLearningRate)) {
+    throw ConfigError("pretrain: learning rate (--lr) must be in (0, " + number_text(kMaxLearningRate) + "], got " +
+                      number_text(o.lr));
+  }
+  if (!(o.aux_binary_weight >= 0 && o.aux_binary_weight < 1)) {
+    throw ConfigError("pretrain: aux_binary_weight (--aux-binary-weight) must be in [0, 1), got " +
+                      number_text(o.aux_binary_weight));
+  }
+  if (o.threads < 0 || o.threads > kMaxThreads) {
+    throw ConfigError("pretrain: threads (--threads) must be 0 (all cores) up to " + std::to_string(kMaxThreads) +
+                      ", got " + std::to_string(o.threads));
+  }
+}
 
 std::vector<int64_t> aux_binary_partition(int64_t num_classes, uint64_t seed) {
   if (num_classes < 2) {
@@ -101,7 +124,7 @@ PretrainResult pretrain(const PretrainOptions& options, const Split& source,
                         const std::function<void(const PretrainProgress&)>& on_progress) {
   const auto t0 = Clock::now();
   torch::AutoGradMode grad_on(true);  // a caller's NoGradGuard must not silently break training
-  check_options(options);
+  check_pretrain_options(options);
   const torch::Device device = parse_device(options.device);
   const int64_t num_classes = source.train.num_classes;
   if (num_classes < 2) {

@@ -51,11 +51,16 @@ struct PretrainResult {
   std::vector<int64_t> aux_partition;       // class -> 0/1 when aux_binary_weight > 0, else empty
 };
 
+// Throws ConfigError naming the option for an unknown architecture, epochs or batch size below 1,
+// a learning rate outside (0, kMaxLearningRate] (NaN and inf included), B outside [0, 1) or a
+// thread count outside [0, kMaxThreads]. pretrain() calls it first; `harness pretrain` before anything else.
+void check_pretrain_options(const PretrainOptions& options);
+
 // Trains a fresh `options.arch` backbone with a linear head for the source classes on
 // source.train, evaluating on source.test after every epoch (eval mode, no gradients, in
 // batches). Everything random comes from options.seed: on the CPU with a fixed thread count two
 // runs give bit-identical weights. The head(s) are discarded. Throws ConfigError for bad options
-// (unknown architecture or device, non-positive epochs/batch/lr, B outside [0, 1)) and DataError
+// (check_pretrain_options, unknown device) and DataError
 // when the data do not fit (empty split, shape other than [N, in_channels, image_size, image_size],
 // labels outside [0, num_classes)).
 PretrainResult pretrain(const PretrainOptions& options, const Split& source,

@@ -4,11 +4,13 @@
 #include "db/store.h"
 #include "store_fixture.h"
 #include "temp_dir.h"
+#include "tests/file_size_limit.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -158,6 +160,51 @@ TEST(Merge, CombinesShardsWithRemappedIdsAndEveryValue) {
   EXPECT_EQ(count(dir.file("out.db"), "SELECT count(*) FROM plugins"), 2);
   EXPECT_EQ(count(dir.file("out.db"), "SELECT count(*) FROM experiments"), 2);
   EXPECT_EQ(count(dir.file("out.db"), "SELECT count(*) FROM trials WHERE status = 'done'"), 6);
+}
+
+// The files in the folder of `out` that belong to it: itself, SQLite's companions, temporary copies.
+std::vector<std::string> files_of(const std::string& out) {
+  const std::filesystem::path path(out);
+  const std::string name = path.filename().string();
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(path.parent_path())) {
+    const std::string file = entry.path().filename().string();
+    if (file.rfind(name, 0) == 0 || file.rfind("." + name, 0) == 0) names.push_back(file);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(Merge, AFailingWriteLeavesTheOutputAsItWasAndNoOtherFile) {
+  TempDir dir;
+  const std::string out = dir.file("out.db");
+  write_shard(dir.file("s0.db"), {{{"he_base", 0}, {"mei", 0}}});
+  ShardSpec big;
+  for (int64_t seed = 1; seed <= 40; ++seed) {
+    big.trials.push_back({"he_base", seed});
+    big.trials.push_back({"mei", seed});
+  }
+  write_shard(dir.file("s1.db"), big);
+  {
+    harness::testing::FileSizeLimit limit(16 * 1024);  // the write fails part way, as on a full disk
+    EXPECT_THROW(merge_databases(out, {dir.file("s0.db"), dir.file("s1.db")}), DbError);
+  }
+  EXPECT_EQ(files_of(out), std::vector<std::string>{}) << "a failed merge left a file";
+
+  merge_databases(out, {dir.file("s0.db")});
+  EXPECT_EQ(files_of(out), std::vector<std::string>{"out.db"}) << "the merged database is one file";
+  const auto before = contents(out);
+  {
+    // Room for the copy of the output, not for what merging 80 more trials adds to it.
+    harness::testing::FileSizeLimit limit(std::filesystem::file_size(out) + 4096);
+    EXPECT_THROW(merge_databases(out, {dir.file("s1.db")}), DbError);
+  }
+  EXPECT_EQ(files_of(out), std::vector<std::string>{"out.db"});
+  EXPECT_EQ(contents(out), before);
+  EXPECT_EQ(count(out, "SELECT count(*) FROM trials"), 2);
+  // Without the limit the same merge goes through.
+  merge_databases(out, {dir.file("s1.db")});
+  EXPECT_EQ(count(out, "SELECT count(*) FROM trials WHERE status = 'done'"), 82);
 }
 
 TEST(Merge, MergingTheSameShardAgainAddsNothing) {

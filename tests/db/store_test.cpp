@@ -7,7 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +18,49 @@ namespace {
 
 using ::testing::HasSubstr;
 using namespace testing;  // NOLINT: test helpers
+
+TEST(Store, OpenWaitsOutALockHeldLongerThanOneBusyTimeout) {
+  TempDir dir;
+  const std::string path = dir.file("locked.db");
+  Store::open(path);  // an existing results database
+  Database holder = Database::open(path, OpenMode::ReadWrite);
+  holder.exec("BEGIN IMMEDIATE");
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    holder.exec("COMMIT");
+  });
+  StoreOptions options;
+  options.busy_timeout_ms = 100;  // one wait: far shorter than the lock is held
+  options.max_busy_wait = std::chrono::seconds(30);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    Store store = Store::open(path, options);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+    EXPECT_EQ(scalar(store.database(), "SELECT count(*) FROM experiments"), 0);
+  } catch (const DbError& e) {
+    ADD_FAILURE() << "opening gave up after one busy timeout: " << e.what();
+  }
+  release.join();
+}
+
+TEST(Store, OpenGivesUpAfterTheLongestBusyWaitNamingTheFile) {
+  TempDir dir;
+  const std::string path = dir.file("stuck.db");
+  Store::open(path);
+  Database holder = Database::open(path, OpenMode::ReadWrite);
+  holder.exec("BEGIN IMMEDIATE");
+  StoreOptions options;
+  options.busy_timeout_ms = 50;
+  options.max_busy_wait = std::chrono::milliseconds(400);
+  try {
+    Store::open(path, options);
+    FAIL() << "expected DbError";
+  } catch (const DbError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path));
+    EXPECT_THAT(e.what(), HasSubstr("stayed locked"));
+  }
+  holder.exec("ROLLBACK");
+}
 
 TEST(Store, EnsureExperimentIsIdempotentAndRefusesAnotherConfigHash) {
   Store store = Store::open(":memory:");

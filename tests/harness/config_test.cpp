@@ -10,6 +10,7 @@
 #include <fstream>
 
 namespace po = boost::program_options;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 namespace harness {
@@ -108,6 +109,63 @@ TEST_F(ConfigTest, ParametersOfAnUnknownLabelAreRefused) {
 
 TEST_F(ConfigTest, MissingFileIsNamed) {
   EXPECT_THAT(error_of("/nonexistent/e.ini"), HasSubstr("/nonexistent/e.ini: cannot open"));
+}
+
+TEST_F(ConfigTest, LearningRateAndWeightDecayMustBeFiniteAndInRange) {
+  for (const char* lr : {"1e308", "inf", "-inf", "nan", "0", "-1e-4", "11"}) {
+    std::string text = kValid;
+    text.replace(text.find("lr = 1e-4"), 9, std::string("lr = ") + lr);
+    const std::string file = write(text);
+    EXPECT_THAT(error_of(file), AllOf(HasSubstr(file + ":12: key 'train.lr'"), HasSubstr(std::string("'") + lr + "'"),
+                                      HasSubstr("> 0 and <= 10")))
+        << lr;
+    EXPECT_THAT(error_of(write(kValid), {"--train.lr", lr}), HasSubstr("command-line option --train.lr")) << lr;
+  }
+  for (const char* decay : {"1e308", "inf", "nan", "-1"}) {
+    EXPECT_THAT(error_of(write(std::string(kValid) + "[train]\nweight_decay = " + decay + "\n")),
+                AllOf(HasSubstr("key 'train.weight_decay'"), HasSubstr(">= 0 and <= 10")))
+        << decay;
+  }
+  const ExperimentConfig c = load_experiment(cli({"--train.lr", "10", "--train.weight_decay", "0"}), write(kValid));
+  EXPECT_EQ(c.train.lr, 10.0);
+}
+
+TEST_F(ConfigTest, AKeyGivenTwiceIsRefusedNamingFileAndBothLines) {
+  std::string text = kValid;
+  text.replace(text.find("lr = 1e-4\n"), 10, "lr = 1e-4\nsteps = 41\n");
+  const std::string file = write(text);
+  EXPECT_THAT(error_of(file), AllOf(HasSubstr(file + ":13: key 'train.steps'"), HasSubstr("first at line 11"),
+                                    HasSubstr("once")));
+  const std::string strategy_twice = write(std::string(kValid) + "phi_w = 1e-12\n");
+  EXPECT_THAT(error_of(strategy_twice), AllOf(HasSubstr(strategy_twice + ":15: key 'strategy.small.phi_w'"),
+                                              HasSubstr("first at line 14")));
+  // The same section opened twice is the same keys.
+  const std::string section_twice = write(std::string(kValid) + "[train]\nsteps = 3\n");
+  EXPECT_THAT(error_of(section_twice), AllOf(HasSubstr(section_twice + ":16"), HasSubstr("first at line 11")));
+}
+
+TEST_F(ConfigTest, AFolderIsNotAnExperimentFile) {
+  const std::string folder = std::filesystem::path(write(kValid)).parent_path().string();
+  EXPECT_THAT(error_of(folder), AllOf(HasSubstr(folder), HasSubstr("is a folder")));
+}
+
+TEST(ParseSeeds, RefusesMoreSeedsThanTheLimitAndNumbersBeyond64Bits) {
+  const auto error_of = [](const std::string& text) -> std::string {
+    try {
+      parse_seeds(text, "experiment.seeds");
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(parse_seeds("100000", "k").size(), 100000u);
+  EXPECT_EQ(parse_seeds("0-99999", "k").size(), 100000u);
+  for (const char* text : {"100001", "3000000000", "99999999999999999999", "0-3000000000", "0-99999,100000",
+                           "7,0-99999"}) {
+    EXPECT_THAT(error_of(text), AllOf(HasSubstr("experiment.seeds"), HasSubstr("100000"))) << text;
+  }
+  EXPECT_THAT(error_of("5,99999999999999999999"), AllOf(HasSubstr("'99999999999999999999'"), HasSubstr("64 bits")));
+  EXPECT_THAT(error_of("1-99999999999999999999"), HasSubstr("64 bits"));
 }
 
 TEST(ParseSeeds, CountsListsAndRanges) {

@@ -8,9 +8,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
 
 #include "harness/errors.h"
 #include "harness/models/builtin_backbone.h"
+#include "tests/file_size_limit.h"
 
 namespace harness {
 namespace {
@@ -168,6 +172,31 @@ TEST_F(CheckpointTest, TruncatedFileIsADataError) {
   fs::copy_file(file("full.pt"), file("cut.pt"));
   fs::resize_file(file("cut.pt"), size / 2);
   EXPECT_THROW(load_checkpoint(file("cut.pt")), DataError);
+}
+
+TEST_F(CheckpointTest, AFailedWriteLeavesNoCheckpointAndKeepsTheOldOneWhole) {
+  auto b = make_backbone({"convnet", 1, 28});
+  const std::string path = file("b.pt");
+  {
+    testing::FileSizeLimit limit(4096);  // the write fails part way, as on a full disk
+    EXPECT_THROW(save_checkpoint(path, *b, sample_meta()), DataError);
+  }
+  EXPECT_FALSE(fs::exists(path)) << "a half-written checkpoint was left";
+  save_checkpoint(path, *b, sample_meta());
+  std::ifstream in(path, std::ios::binary);
+  const std::string before(std::istreambuf_iterator<char>(in), {});
+  CheckpointMeta other = sample_meta();
+  other.epochs = 7;
+  {
+    testing::FileSizeLimit limit(4096);
+    EXPECT_THROW(save_checkpoint(path, *b, other), DataError);
+  }
+  std::ifstream again(path, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(again), {}), before);
+  EXPECT_EQ(read_checkpoint_meta(path).epochs, 2);
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir_)) names.push_back(entry.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"b.pt"}) << "no temporary file is left behind";
 }
 
 TEST_F(CheckpointTest, ArchiveWithoutMetadataIsADataError) {

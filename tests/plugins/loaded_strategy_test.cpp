@@ -9,6 +9,10 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace harness {
@@ -43,6 +47,7 @@ TEST(LoadedStrategy, LoadsAGoodPlugin) {
   EXPECT_EQ(loaded->description(), "test plugin with one parameter of each type");
   EXPECT_EQ(loaded->file(), kGood);
   EXPECT_EQ(loaded->strategy().parameters().size(), 5u);
+  EXPECT_EQ(loaded->parameters().size(), 5u);
 }
 
 TEST(LoadedStrategy, HashIsTheSha1OfTheFile) {
@@ -89,6 +94,65 @@ TEST(LoadedStrategy, RefusesAWrongAbiTagBeforeRunningTheFactory) {
               AllOf(HasSubstr("wrong_abi.so"), HasSubstr("ABI mismatch"), HasSubstr("harness-sdk=999"),
                     HasSubstr(host_abi_tag())));
   EXPECT_FALSE(is_loaded(kDir + "/bad/wrong_abi.so")) << "a refused plugin must not stay loaded";
+}
+
+TEST(LoadedStrategy, NoCodeOfAWrongAbiPluginRunsNotEvenItsStaticConstructors) {
+  const std::string plugin = kDir + "/static_init/static_init_wrong_abi.so";
+  const std::string marker = ::testing::TempDir() + "/static_init_marker";
+  std::filesystem::remove(marker);
+  ASSERT_EQ(::setenv("HARNESS_TEST_STATIC_INIT_MARKER", marker.c_str(), 1), 0);
+  EXPECT_THAT(refusal(plugin), AllOf(HasSubstr("static_init_wrong_abi.so"), HasSubstr("ABI mismatch")));
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "the plugin's static constructor ran before its tag was checked";
+  EXPECT_FALSE(is_loaded(plugin));
+  // The marker does appear once the library is loaded: the check above can fail.
+  void* handle = ::dlopen(plugin.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(handle, nullptr) << ::dlerror();
+  ::dlclose(handle);
+  EXPECT_TRUE(std::filesystem::exists(marker));
+  ::unsetenv("HARNESS_TEST_STATIC_INIT_MARKER");
+}
+
+TEST(LoadedStrategy, RefusesATruncatedPluginInsteadOfDyingInDlopen) {
+  std::ifstream in(kGood, std::ios::binary);
+  const std::string whole(std::istreambuf_iterator<char>(in), {});
+  // Half a file: its header and first segments are there, the rest is missing. dlopen of it
+  // dies of SIGBUS; the refusal has to come before.
+  const std::string cut = ::testing::TempDir() + "/good_plugin.so";
+  std::ofstream(cut, std::ios::binary | std::ios::trunc) << whole.substr(0, whole.size() / 2);
+  EXPECT_THAT(refusal(cut), AllOf(HasSubstr("good_plugin.so"), HasSubstr("truncated")));
+  EXPECT_FALSE(is_loaded(cut));
+}
+
+TEST(LoadedStrategy, APluginCallThatThrowsAnythingIsAPluginErrorNamingFileAndCall) {
+  const std::string dir = kDir + "/throwing/";
+  EXPECT_THAT(refusal(dir + "int_factory.so"),
+              AllOf(HasSubstr("int_factory.so"), HasSubstr(HARNESS_STRATEGY_FACTORY_SYMBOL "()"),
+                    HasSubstr("not a std::exception")));
+  EXPECT_THAT(refusal(dir + "int_version.so"),
+              AllOf(HasSubstr("int_version.so"), HasSubstr("version()"), HasSubstr("not a std::exception")));
+  EXPECT_THAT(refusal(dir + "throwing_parameters.so"),
+              AllOf(HasSubstr("throwing_parameters.so"), HasSubstr("parameters()"),
+                    HasSubstr("parameters failed on purpose")));
+  for (const char* file : {"int_factory.so", "int_version.so", "throwing_parameters.so"}) {
+    EXPECT_FALSE(is_loaded(dir + file)) << file;
+  }
+
+  auto loaded = LoadedStrategy::load(dir + "non_std_calls.so");
+  sdk::HeadSpec spec;
+  spec.features = 4;
+  spec.classes = 3;
+  const auto message_of = [](auto&& call) -> std::string {
+    try {
+      call();
+    } catch (const PluginError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_THAT(message_of([&] { loaded->make_head(spec, sdk::Params()); }),
+              AllOf(HasSubstr("non_std_calls.so"), HasSubstr("make_head"), HasSubstr("not a std::exception")));
+  EXPECT_THAT(message_of([&] { loaded->plan(1, sdk::Params()); }),
+              AllOf(HasSubstr("non_std_calls.so"), HasSubstr("plan"), HasSubstr("not a std::exception")));
 }
 
 TEST(LoadedStrategy, HostTagNamesApiTorchCompilerAndAbi) {

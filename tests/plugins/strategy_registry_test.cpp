@@ -32,6 +32,33 @@ TEST(StrategyRegistry, DiscoversFoldersAndRecordsEachRefusal) {
     EXPECT_THAT(all, HasSubstr(file));
   }
   EXPECT_THAT(all, HasSubstr("already loaded from " + kDir + "/good/good_plugin.so"));
+  // Every refused plugin file is also a broken plugin: the 7 of bad/ and the duplicate.
+  EXPECT_THAT(registry.broken(), SizeIs(8));
+}
+
+TEST(StrategyRegistry, ABrokenPluginIsRecordedAndOnlyUsingItIsAnError) {
+  const auto registry = StrategyRegistry::discover({kDir + "/good", kDir + "/throwing"});
+  EXPECT_EQ(registry.names(), (std::vector<std::string>{"good_plugin", "non_std_calls"}));
+  std::vector<std::string> broken;
+  for (const BrokenPlugin& b : registry.broken()) {
+    broken.push_back(b.name);
+    EXPECT_EQ(b.file, kDir + "/throwing/" + b.name + ".so");
+    EXPECT_THAT(b.reason, HasSubstr(b.file));
+  }
+  EXPECT_EQ(broken, (std::vector<std::string>{"int_factory", "int_version", "throwing_parameters"}));
+  EXPECT_EQ(registry.get("good_plugin").name(), "good_plugin");
+  try {
+    registry.get("throwing_parameters");
+    FAIL() << "expected a PluginError";
+  } catch (const PluginError& e) {
+    EXPECT_THAT(std::string(e.what()), AllOf(HasSubstr("'throwing_parameters' cannot be used"),
+                                             HasSubstr("throwing_parameters.so"),
+                                             HasSubstr("parameters failed on purpose")));
+  }
+  std::ostringstream out;
+  print_strategy_list(registry, out);
+  EXPECT_THAT(out.str(), AllOf(HasSubstr("good_plugin"), HasSubstr("non_std_calls"),
+                               HasSubstr("throwing_parameters  BROKEN"), HasSubstr("int_factory")));
 }
 
 TEST(StrategyRegistry, AddFileRefusesADuplicateNameAndStaysUnchanged) {

@@ -347,6 +347,26 @@ TEST(Stats, DegenerateInputsSayWhatTheyAre) {
   EXPECT_EQ(*paired_t_required_n(2.0), *paired_t_required_n(-2.0));
 }
 
+TEST(Stats, AHugePairedEffectNeedsTwoPairsInsteadOfAborting) {
+  // Differences 1, 1 + 1e-5, 1 + 2e-5: d_z = 1e5, beyond the ~46,000 where Boost's non-central t
+  // cannot be evaluated with 2 pairs (it truncates delta^2 / 2 to an int).
+  PowerResult huge = paired_power({2.0, 2.00001, 2.00002}, {1.0, 1.0, 1.0});
+  ASSERT_TRUE(huge.d_z);
+  EXPECT_NEAR(*huge.d_z, 1e5, 1.0);
+  ASSERT_TRUE(huge.n_required) << huge.note;
+  EXPECT_EQ(*huge.n_required, 2);
+  EXPECT_EQ(*huge.power_at_n, 1.0);
+  // Across the whole range, and where Boost still works the shortcut agrees with it.
+  for (double d_z = 100.0; d_z < 1e12; d_z *= 3.7) {
+    EXPECT_EQ(paired_t_required_n(d_z), 2) << d_z;
+    EXPECT_EQ(paired_t_required_n(-d_z), 2) << d_z;
+    EXPECT_GE(paired_t_power(d_z, 2), 0.8) << d_z;
+  }
+  EXPECT_NEAR(paired_t_power(999.0 / std::sqrt(2.0), 2), 1.0, 1e-15);  // Boost, just below the shortcut
+  EXPECT_EQ(paired_t_power(1001.0 / std::sqrt(2.0), 2), 1.0);           // the shortcut
+  EXPECT_EQ(paired_t_power(1e9, 1000000), 1.0);
+}
+
 TEST(Stats, BootstrapIsSeededAndSensible) {
   std::mt19937_64 gen(7);
   std::vector<double> x = draw(gen, 25, 0.1, 0.05, 0.0);
