@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     harness::TrialInput input;
     input.train = &train;
     input.data = &data;
-    input.strategy = &strategy.strategy();
+    input.strategy = &strategy;
     input.params = harness::resolve_params(strategy.strategy(), {});
     input.seed = 0;
     input.make_backbone = [] { return harness::make_backbone({"convnet", 1, 28}); };

@@ -27,21 +27,19 @@ namespace {
 
 // Why no GPU can be used, in words: what is missing and what to do about it.
 std::string why_no_cuda() {
-  if (!at::hasCUDA()) {
-    return "this harness is built against a LibTorch without CUDA (LibTorch " TORCH_VERSION
-           "; Debian's libtorch-dev is CPU-only): build it against a CUDA LibTorch such as the pip torch "
-           "wheel's (README, 'GPU')";
-  }
 #if defined(HARNESS_WITH_CUDA)
   int count = 0;
   const cudaError_t rc = cudaGetDeviceCount(&count);
-  if (rc != cudaSuccess) {
-    return std::string("LibTorch has CUDA but the CUDA runtime finds no usable GPU: ") + cudaGetErrorString(rc) +
-           " (is an NVIDIA driver installed and a GPU visible? CUDA_VISIBLE_DEVICES=" +
-           (std::getenv("CUDA_VISIBLE_DEVICES") ? std::getenv("CUDA_VISIBLE_DEVICES") : "(unset)") + ")";
-  }
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  return std::string("LibTorch " TORCH_VERSION " has CUDA but the CUDA runtime finds no usable GPU: ") +
+         (rc != cudaSuccess ? cudaGetErrorString(rc) : "no device") +
+         " (is an NVIDIA driver installed and a GPU visible? CUDA_VISIBLE_DEVICES=" + (visible ? visible : "(unset)") +
+         ")";
+#else
+  return "this harness is built against a LibTorch without CUDA (LibTorch " TORCH_VERSION
+         "; Debian's libtorch-dev is CPU-only): build it against a CUDA LibTorch such as the pip torch "
+         "wheel's (README, 'Building by hand, and for a GPU')";
 #endif
-  return "LibTorch has CUDA but sees no GPU (no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them)";
 }
 
 }  // namespace

@@ -61,9 +61,9 @@ void check_required_settings(const ExperimentConfig& config, const StrategyEntry
                              const sdk::Params& params) {
   std::map<std::string, std::string> required;
   try {
-    required = strategy.strategy().required_settings(params);
-  } catch (const std::exception& e) {
-    throw PluginError("strategy '" + entry.label + "' (" + strategy.file() + "): required_settings failed: " + e.what());
+    required = strategy.required_settings(params);
+  } catch (const PluginError& e) {
+    throw PluginError("strategy '" + entry.label + "': " + e.what());
   }
   for (const auto& [key, value] : required) {
     const auto it = config.values.find("train." + key);
@@ -201,7 +201,7 @@ void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& s
     TrialInput input;
     input.train = &config.train;
     input.data = &data;
-    input.strategy = &prepared.strategy_by_label.at(trial->strategy)->strategy();
+    input.strategy = prepared.strategy_by_label.at(trial->strategy);
     input.params = prepared.params_by_label.at(trial->strategy);
     input.seed = trial->seed;
     input.device = device;

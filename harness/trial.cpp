@@ -182,11 +182,10 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
   torch::manual_seed(seeds.head);  // the SDK promises a seeded default generator
   std::shared_ptr<sdk::Head> head;
   try {
-    head = input.strategy->make_head(spec, input.params);
+    head = input.strategy->make_head(spec, input.params);  // never null: the loader checks
   } catch (const std::exception& e) {
-    throw TrialFailure("strategy '" + input.strategy->name() + "' failed to build its head: " + e.what());
+    throw TrialFailure(std::string("failed to build the head: ") + e.what());
   }
-  if (!head) throw TrialFailure("strategy '" + input.strategy->name() + "' returned no head from make_head");
   head->to(device);
   const std::vector<torch::Tensor> head_params = head->parameters();
   int64_t head_count = 0;
@@ -226,7 +225,7 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
     const sdk::StepContext context{step, cfg.steps, &model};
     const sdk::StepPlan plan = input.strategy->plan(context, input.params);
     if (!plan.groups.empty() && plan.groups.size() != model.groups.size()) {
-      throw TrialFailure("strategy '" + input.strategy->name() + "': its plan for step " + std::to_string(step) +
+      throw TrialFailure(input.strategy->where() + ": its plan for step " + std::to_string(step) +
                          " has " + std::to_string(plan.groups.size()) + " group entries, the model has " +
                          std::to_string(model.groups.size()) + " groups");
     }
@@ -273,7 +272,7 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
     const std::map<std::string, torch::Tensor> terms = input.strategy->loss_terms(loss_inputs, input.params);
     for (const auto& [name, term] : terms) {
       if (!term.defined() || term.numel() != 1) {
-        throw TrialFailure("strategy '" + input.strategy->name() + "': loss term '" + name + "' is not a scalar");
+        throw TrialFailure(input.strategy->where() + ": loss term '" + name + "' is not a scalar");
       }
       objective = objective + term.reshape({}).to(torch::kFloat32);
     }

@@ -5,6 +5,7 @@
 #include "db/store.h"
 #include "harness/config.h"
 #include "harness/data/dataset.h"
+#include "harness/loader/loaded_strategy.h"
 #include "harness/models/backbone.h"
 
 #include <harness/strategy.h>
@@ -29,7 +30,9 @@ struct TrialSeeds {
 struct TrialInput {
   const TrainConfig* train = nullptr;
   const Split* data = nullptr;  // already normalized and on `device`
-  const sdk::Strategy* strategy = nullptr;  // outlives the trial (the registry owns its library)
+  // Outlives the trial (the registry owns its library). Every call into plugin code goes through
+  // it, so whatever a plugin throws arrives as a PluginError naming the plugin.
+  const LoadedStrategy* strategy = nullptr;
   sdk::Params params;
   int64_t seed = 0;
   torch::Device device = torch::kCPU;

@@ -166,8 +166,19 @@ std::unique_ptr<LoadedStrategy> LoadedStrategy::load(const std::string& file) {
 
 LoadedStrategy::~LoadedStrategy() = default;
 
+std::unique_ptr<LoadedStrategy> LoadedStrategy::borrow(const sdk::Strategy& strategy) {
+  std::unique_ptr<LoadedStrategy> loaded(new LoadedStrategy());
+  loaded->strategy_ = std::shared_ptr<const sdk::Strategy>(&strategy, [](const sdk::Strategy*) {});
+  loaded->file_ = "(in process)";
+  loaded->name_ = call_plugin(loaded->file_, "name()", [&] { return strategy.name(); });
+  loaded->version_ = call_plugin(loaded->file_, "version()", [&] { return strategy.version(); });
+  loaded->description_ = call_plugin(loaded->file_, "description()", [&] { return strategy.description(); });
+  loaded->parameters_ = call_plugin(loaded->file_, "parameters()", [&] { return strategy.parameters(); });
+  return loaded;
+}
+
 std::shared_ptr<sdk::Head> LoadedStrategy::make_head(const sdk::HeadSpec& spec, const sdk::Params& params) const {
-  const std::string where = "strategy '" + name_ + "' (" + file_ + ")";
+  const std::string where = this->where();
   std::shared_ptr<sdk::Head> head = call_plugin(where, "make_head", [&] { return strategy_->make_head(spec, params); });
   if (!head) throw PluginError(where + " make_head returned null");
   // The head's code, vtable and control block live in the plugin: the returned
@@ -179,8 +190,17 @@ std::shared_ptr<sdk::Head> LoadedStrategy::make_head(const sdk::HeadSpec& spec, 
   });
 }
 
-sdk::StepPlan LoadedStrategy::plan(int64_t step, const sdk::Params& params) const {
-  return call_plugin("strategy '" + name_ + "' (" + file_ + ")", "plan", [&] { return strategy_->plan(step, params); });
+sdk::StepPlan LoadedStrategy::plan(const sdk::StepContext& context, const sdk::Params& params) const {
+  return call_plugin(where(), "plan", [&] { return strategy_->plan(context, params); });
+}
+
+std::map<std::string, torch::Tensor> LoadedStrategy::loss_terms(const sdk::LossInputs& inputs,
+                                                                const sdk::Params& params) const {
+  return call_plugin(where(), "loss_terms", [&] { return strategy_->loss_terms(inputs, params); });
+}
+
+std::map<std::string, std::string> LoadedStrategy::required_settings(const sdk::Params& params) const {
+  return call_plugin(where(), "required_settings", [&] { return strategy_->required_settings(params); });
 }
 
 }  // namespace harness

@@ -30,18 +30,25 @@ class LoadedStrategy {
   // anything at all, name/parameters that break the contract); nothing stays loaded
   // on failure.
   static std::unique_ptr<LoadedStrategy> load(const std::string& file);
+  // Wraps a strategy compiled into the host (tests, benches): the same guarded calls, no
+  // library. `strategy` must outlive the result.
+  static std::unique_ptr<LoadedStrategy> borrow(const sdk::Strategy& strategy);
 
   ~LoadedStrategy();
   LoadedStrategy(const LoadedStrategy&) = delete;
   LoadedStrategy& operator=(const LoadedStrategy&) = delete;
 
   const sdk::Strategy& strategy() const { return *strategy_; }
+  // "strategy 'NAME' (FILE)": how messages name it.
+  std::string where() const { return "strategy '" + name_ + "' (" + file_ + ")"; }
   // The plugin's make_head; the returned pointer also owns a reference to the
   // library, so a head can safely outlive this object and the registry.
   // A plugin exception of any type is rethrown as PluginError naming the plugin.
   std::shared_ptr<sdk::Head> make_head(const sdk::HeadSpec& spec, const sdk::Params& params) const;
-  // The plugin's plan(step, params); exceptions as for make_head.
-  sdk::StepPlan plan(int64_t step, const sdk::Params& params) const;
+  // The plugin's other hooks; exceptions as for make_head.
+  sdk::StepPlan plan(const sdk::StepContext& context, const sdk::Params& params) const;
+  std::map<std::string, torch::Tensor> loss_terms(const sdk::LossInputs& inputs, const sdk::Params& params) const;
+  std::map<std::string, std::string> required_settings(const sdk::Params& params) const;
   // The plugin's parameters(), as read (and checked) once by load().
   const std::vector<sdk::ParamSpec>& parameters() const { return parameters_; }
 
@@ -55,7 +62,7 @@ class LoadedStrategy {
   LoadedStrategy() = default;
 
   std::shared_ptr<boost::dll::shared_library> library_;  // declared first: destroyed last
-  std::unique_ptr<sdk::Strategy> strategy_;
+  std::shared_ptr<const sdk::Strategy> strategy_;  // owned, or borrowed (no-op deleter)
   std::string name_;
   std::string version_;
   std::string description_;

@@ -57,7 +57,7 @@ TrialRows run_on(const torch::Device& device, const std::string& strategy_name, 
   TrialInput input;
   input.train = &train;
   input.data = &data;
-  input.strategy = &loaded.at(strategy_name)->strategy();
+  input.strategy = loaded.at(strategy_name).get();
   input.seed = 3;
   input.device = device;
   input.make_backbone = [] {

@@ -14,8 +14,10 @@ namespace harness {
 namespace {
 
 std::string recorded_config_text(const std::filesystem::path& db, const std::string& experiment) {
-  // immutable=1: reads a WAL database without writing -wal/-shm files beside it.
-  const std::string uri = "file:" + db.string() + "?immutable=1";
+  // immutable=1 reads a committed database without writing -wal/-shm files beside it; a database
+  // a run is writing right now (its -wal file exists) is read through the WAL instead.
+  const bool live = std::filesystem::exists(db.string() + "-wal");
+  const std::string uri = "file:" + db.string() + (live ? "?mode=ro" : "?immutable=1");
   sqlite3* raw = nullptr;
   if (sqlite3_open_v2(uri.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
     sqlite3_close(raw);

@@ -109,7 +109,8 @@ Recorded run(const sdk::Strategy& strategy, int64_t seed, TrainConfig train = {}
   TrialInput input;
   input.train = &train;
   input.data = &data;
-  input.strategy = &strategy;
+  const auto loaded = LoadedStrategy::borrow(strategy);
+  input.strategy = loaded.get();
   input.seed = seed;
   input.make_backbone = [&out] { return std::make_unique<TinyBackbone>(&out.batches); };
   run_trial(input, [&](const db::StepRow& row, const std::vector<db::MetricRow>& metrics) {
@@ -224,7 +225,7 @@ TEST(Trial, ANullHeadFailsTheTrialInsteadOfCrashing) {
     run(NullHeadStrategy(), 0);
     FAIL() << "expected TrialFailure";
   } catch (const TrialFailure& e) {
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("returned no head"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("make_head returned null"));
   }
 }
 
@@ -353,7 +354,8 @@ TwoBlockRun run_two_blocks(const sdk::Strategy& strategy, TrainConfig train = {}
   TrialInput input;
   input.train = &train;
   input.data = &data;
-  input.strategy = &strategy;
+  const auto loaded = LoadedStrategy::borrow(strategy);
+  input.strategy = loaded.get();
   input.seed = seed;
   input.make_backbone = [&out] {
     auto b = std::make_unique<TwoBlockBackbone>();

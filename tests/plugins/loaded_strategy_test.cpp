@@ -151,7 +151,8 @@ TEST(LoadedStrategy, APluginCallThatThrowsAnythingIsAPluginErrorNamingFileAndCal
   };
   EXPECT_THAT(message_of([&] { loaded->make_head(spec, sdk::Params()); }),
               AllOf(HasSubstr("non_std_calls.so"), HasSubstr("make_head"), HasSubstr("not a std::exception")));
-  EXPECT_THAT(message_of([&] { loaded->plan(1, sdk::Params()); }),
+  const sdk::ModelInfo model{{{"head", 1, true}}};
+  EXPECT_THAT(message_of([&] { loaded->plan({1, 1, &model}, sdk::Params()); }),
               AllOf(HasSubstr("non_std_calls.so"), HasSubstr("plan"), HasSubstr("not a std::exception")));
 }
 

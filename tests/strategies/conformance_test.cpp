@@ -11,7 +11,34 @@ namespace harness::testing {
 namespace {
 
 const std::set<std::string> kBuiltins = {"he_base", "warmup", "mei", "mei_fn", "zero_head", "xavier",
-                                         "linear_probe", "lp_ft", "fixed_orthonormal", "fixed_hadamard"};
+                                         "linear_probe", "lp_ft", "fixed_orthonormal", "fixed_hadamard",
+                                         "llrd", "surgical", "l2_sp", "imprint", "lp_ft_kumar", "bn_probe"};
+
+// The host always hands make_head the training features (the SDK promises a non-null source):
+// here M = 4C deterministic examples, every class present, so data-dependent heads can be built.
+class SyntheticFeatures final : public sdk::FeatureSource {
+ public:
+  SyntheticFeatures(int64_t features, int64_t classes) : features_(features), classes_(classes) {}
+  sdk::TrainingFeatures get(int64_t) override {
+    const int64_t m = 4 * classes_;
+    return {torch::sin(torch::arange(m * features_, torch::kFloat32).view({m, features_}) * 0.37f),
+            torch::arange(m, torch::kLong).remainder(classes_)};
+  }
+
+ private:
+  int64_t features_, classes_;
+};
+
+// head_spec(k, c) with training features, for as long as the returned spec lives.
+struct SpecWithFeatures {
+  SpecWithFeatures(int64_t features, int64_t classes) : source(features, classes), spec(head_spec(features, classes)) {
+    spec.training_features = &source;
+  }
+  SpecWithFeatures(const SpecWithFeatures&) = delete;  // spec points into this object
+  SpecWithFeatures& operator=(const SpecWithFeatures&) = delete;
+  SyntheticFeatures source;
+  sdk::HeadSpec spec;
+};
 
 TEST(Conformance, EveryBuiltinLoadsWithoutProblems) {
   for (const auto& problem : builtins().problems()) ADD_FAILURE() << problem;
@@ -52,7 +79,8 @@ TEST_P(EachPlugin, HonoursTheContract) {
   // make_head: [N, K] -> [N, C], trainable, gradient reaches the features.
   for (auto [k, c] : {std::pair<int64_t, int64_t>{16, 5}, {7, 12}}) {
     torch::manual_seed(3);
-    auto head = loaded.make_head(head_spec(k, c), params);
+    const SpecWithFeatures with_features(k, c);
+    auto head = loaded.make_head(with_features.spec, params);
     head->train(true);
     auto x = torch::randn({6, k}, torch::requires_grad());
     const auto logits = head->forward(x);
@@ -67,17 +95,18 @@ TEST_P(EachPlugin, HonoursTheContract) {
     for (const auto& [name, value] : head->metrics()) EXPECT_TRUE(std::isfinite(value)) << name;
   }
   // The same seed gives the same head.
+  const SpecWithFeatures with_features(16, 5);
   torch::manual_seed(9);
-  auto a = loaded.make_head(head_spec(16, 5), params);
+  auto a = loaded.make_head(with_features.spec, params);
   torch::manual_seed(9);
-  auto b = loaded.make_head(head_spec(16, 5), params);
+  auto b = loaded.make_head(with_features.spec, params);
   const auto x = torch::randn({4, 16});
   EXPECT_TRUE(torch::equal(a->forward(x), b->forward(x)));
 
   // A plan for every step, the head always trains.
   for (int64_t step : {1, 2, 100}) EXPECT_TRUE(s.plan(at_step(step), params).train_head);
   // Bad sizes are refused with an error, not a crash.
-  EXPECT_THROW(loaded.make_head(head_spec(0, 5), params), PluginError);
+  EXPECT_THROW(loaded.make_head(SpecWithFeatures(0, 5).spec, params), PluginError);
 }
 
 INSTANTIATE_TEST_SUITE_P(Builtins, EachPlugin, ::testing::ValuesIn(std::vector<std::string>(kBuiltins.begin(), kBuiltins.end())),

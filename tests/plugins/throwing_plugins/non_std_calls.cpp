@@ -17,7 +17,9 @@ class NonStdCalls final : public harness::sdk::Strategy {
                                                 const harness::sdk::Params&) const override {
     throw NotAnException{};
   }
-  harness::sdk::StepPlan plan(int64_t, const harness::sdk::Params&) const override { throw "plan failed"; }
+  harness::sdk::StepPlan plan(const harness::sdk::StepContext&, const harness::sdk::Params&) const override {
+    throw "plan failed";
+  }
 };
 
 }  // namespace
