@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS experiments (
   git_revision    TEXT NOT NULL,         -- git revision of the harness build ('unknown' outside git)
   torch_version   TEXT NOT NULL,         -- LibTorch version, e.g. '1.13.0'
   host            TEXT NOT NULL,         -- host name of the machine that created it
-  device          TEXT NOT NULL,         -- device the trials ran on: 'cpu', 'cuda:0', ...
+  device          TEXT NOT NULL,         -- device the trials ran on: 'cpu', 'cuda:0', ...; a deterministic CUDA run adds '; CUBLAS_WORKSPACE_CONFIG=:4096:8'
   deterministic   INTEGER NOT NULL       -- 1 if deterministic algorithms were requested, else 0
 );
 

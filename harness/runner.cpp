@@ -122,6 +122,8 @@ int64_t record_experiment(db::Store& store, const ExperimentConfig& config, cons
   record.torch_version = torch_version();
   record.host = host_name();
   record.device = device.str();
+  // cuBLAS is deterministic only with a fixed workspace: a CUDA run records the one it had.
+  if (device.is_cuda() && config.deterministic) record.device += "; CUBLAS_WORKSPACE_CONFIG=" + cublas_workspace_config();
   record.deterministic = config.deterministic;
   const int64_t experiment_id = store.ensure_experiment(record);
 

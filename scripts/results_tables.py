@@ -190,6 +190,40 @@ def main():
         head_size_table(name)
     if head_sizes:
         dynamics_table(head_sizes, strategies=None, columns=HEAD_DYNAMICS)
+    for name in ("modern-convnet-digits-vs-mei_fn", "modern-convnet-digits"):
+        if has_report(name):
+            recipes_table(name)
+
+
+def holm(pvalues):
+    """Holm-Bonferroni adjusted p-values, {key: p} -> {key: adjusted}."""
+    adjusted, running = {}, 0.0
+    ordered = sorted(pvalues.items(), key=lambda kv: kv[1])
+    for i, (key, value) in enumerate(ordered):
+        running = max(running, min(1.0, (len(ordered) - i) * value))
+        adjusted[key] = running
+    return adjusted
+
+
+def recipes_table(name):
+    """Early speed and final accuracy of every strategy against the report's baseline, paired by
+    seed: the report's means, differences, 95% CIs and p-values; Holm over the compared strategies
+    (the report applies it to the final table; here also to the early one)."""
+    early, final = read(name, "early_speed"), read(name, "final_accuracy")
+    base = next(s for s, r in early.items() if not r["diff_mean"])
+    others = [s for s in early if s != base]
+    early_holm = holm({s: float(early[s]["p_paired_t"]) for s in others})
+    pp = lambda x: f"{float(x) * 100:+.2f}"
+    print(f"\n{name}: paired against {base} (n = seeds; pp = percentage points)\n")
+    print(f"| strategy | n | early acc. % | early diff. (pp) [95% CI] | Holm p | final acc. % | final diff. (pp) [95% CI] | Holm p |")
+    print("| --- | ---: | ---: | --- | ---: | ---: | --- | ---: |")
+    e, f = early[base], final[base]
+    print(f"| {base} | {e['n']} | {num(e['early_acc_mean'], 100, 1)} | | | {num(f['final_acc_mean'], 100, 1)} | | |")
+    for s in others:
+        e, f = early[s], final[s]
+        print(f"| {s} | {e['n']} | {num(e['early_acc_mean'], 100, 1)} | {pp(e['diff_mean'])} [{pp(e['diff_ci_low'])}, "
+              f"{pp(e['diff_ci_high'])}] | {early_holm[s]:.2g} | {num(f['final_acc_mean'], 100, 1)} | {pp(f['diff_mean'])} "
+              f"[{pp(f['diff_ci_low'])}, {pp(f['diff_ci_high'])}] | {float(f['p_holm']):.2g} |")
 
 
 def step_means(db, name, strategy, seeds, steps, column):

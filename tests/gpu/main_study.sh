@@ -2,7 +2,7 @@
 # The main job on the GPU, end to end (ctest gpu_main_study, label gpu): pretrain convnet on
 # Fashion-MNIST, run experiments/main.ini (8 seeds x 4 strategies) with --device cuda and
 # deterministic algorithms into a fresh database, write the report, and check it: every trial
-# done, MEI+FN ahead of the baseline early. Exits 77 (skipped) without a GPU or the data.
+# done, MEI+FN ahead of the baseline early, the cuBLAS workspace recorded. Exits 77 (skipped) without a GPU or the data.
 set -euo pipefail
 harness=$1
 out=${HARNESS_GPU_OUT:-results/gpu}
@@ -28,3 +28,6 @@ ahead=$("$harness" query --db "$out/main.db" --format csv \
   "SELECT (SELECT avg(test_acc) FROM step_view WHERE strategy = 'mei_fn' AND step <= 10) >
           (SELECT avg(test_acc) FROM step_view WHERE strategy = 'he_base' AND step <= 10)" | tail -n 1)
 [[ $ahead == 1 ]] || { echo "MEI+FN is not ahead of the baseline over steps 1-10"; exit 1; }
+device=$("$harness" query --db "$out/main.db" --format csv "SELECT device FROM experiments WHERE name = 'main'" | tail -n 1)
+echo "recorded device: $device"
+[[ $device == cuda:0\;\ CUBLAS_WORKSPACE_CONFIG=:4096:8 ]] || { echo "expected the cuBLAS workspace in the record"; exit 1; }

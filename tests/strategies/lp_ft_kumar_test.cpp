@@ -64,7 +64,7 @@ struct Objective {
   std::pair<torch::Tensor, torch::Tensor> long_run_optimum() const {
     const auto xt = torch::cat({x, torch::ones({x.size(0), 1}, torch::kFloat64)}, 1);
     const double lipschitz =
-        0.5 * torch::linalg::eigvalsh(xt.t().matmul(xt) / static_cast<double>(x.size(0)), "L").max().item<double>() +
+        0.5 * torch::linalg_eigvalsh(xt.t().matmul(xt) / static_cast<double>(x.size(0)), "L").max().item<double>() +
         l2;
     auto w = torch::zeros({kC, kK}, torch::kFloat64), b = torch::zeros({kC}, torch::kFloat64);
     for (int i = 0; i < 5000 && gradient_norm(w, b) > 1e-11; ++i) {
