@@ -97,26 +97,32 @@ struct Recorded {
   std::vector<double> batches;
 };
 
-Recorded run(const sdk::Strategy& strategy, int64_t seed, TrainConfig train = {}, const Split* split = nullptr) {
-  static const Split default_data = make_data();
-  const Split& data = split ? *split : default_data;
-  train.steps = 12;
-  train.batch_size = 32;
-  train.lr = 1e-2;
-  train.dense_eval_steps = 3;
-  train.eval_every = 5;
-  Recorded out;
+// Runs one trial of `strategy` (wrapped as the runner wraps a plugin) and keeps its records.
+void record_trial(const sdk::Strategy& strategy, const TrainConfig& train, const Split& data, int64_t seed,
+                  std::function<std::unique_ptr<Backbone>()> make_backbone, Recorded& out) {
   TrialInput input;
   input.train = &train;
   input.data = &data;
   const auto loaded = LoadedStrategy::borrow(strategy);
   input.strategy = loaded.get();
   input.seed = seed;
-  input.make_backbone = [&out] { return std::make_unique<TinyBackbone>(&out.batches); };
+  input.make_backbone = std::move(make_backbone);
   run_trial(input, [&](const db::StepRow& row, const std::vector<db::MetricRow>& metrics) {
     out.rows.push_back(row);
     out.metrics.insert(out.metrics.end(), metrics.begin(), metrics.end());
   });
+}
+
+Recorded run(const sdk::Strategy& strategy, int64_t seed, TrainConfig train = {}, const Split* split = nullptr) {
+  static const Split default_data = make_data();
+  train.steps = 12;
+  train.batch_size = 32;
+  train.lr = 1e-2;
+  train.dense_eval_steps = 3;
+  train.eval_every = 5;
+  Recorded out;
+  record_trial(strategy, train, split ? *split : default_data, seed,
+               [&out] { return std::make_unique<TinyBackbone>(&out.batches); }, out);
   return out;
 }
 
@@ -351,22 +357,14 @@ TwoBlockRun run_two_blocks(const sdk::Strategy& strategy, TrainConfig train = {}
   train.batch_size = 32;
   train.lr = 1e-2;
   TwoBlockRun out;
-  TrialInput input;
-  input.train = &train;
-  input.data = &data;
-  const auto loaded = LoadedStrategy::borrow(strategy);
-  input.strategy = loaded.get();
-  input.seed = seed;
-  input.make_backbone = [&out] {
-    auto b = std::make_unique<TwoBlockBackbone>();
-    out.before = {b->first_->weight.detach().clone(), b->second_->weight.detach().clone()};
-    out.after = {b->first_->weight, b->second_->weight};  // the live tensors, read after the run
-    return b;
-  };
-  run_trial(input, [&](const db::StepRow& row, const std::vector<db::MetricRow>& metrics) {
-    out.recorded.rows.push_back(row);
-    out.recorded.metrics.insert(out.recorded.metrics.end(), metrics.begin(), metrics.end());
-  });
+  record_trial(strategy, train, data, seed,
+               [&out] {
+                 auto b = std::make_unique<TwoBlockBackbone>();
+                 out.before = {b->first_->weight.detach().clone(), b->second_->weight.detach().clone()};
+                 out.after = {b->first_->weight, b->second_->weight};  // the live tensors, read after the run
+                 return b;
+               },
+               out.recorded);
   return out;
 }
 
