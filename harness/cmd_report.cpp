@@ -24,6 +24,8 @@ int cmd_report(const Args& args) {
       "steps averaged for the early-speed table (paper Table 3)")(
       "target-accuracy", po::value<double>(),
       "accuracy for the steps-to-target table (default: 90% of the baseline's final mean)")(
+      "equivalence-margin", po::value<double>(),
+      "percentage points: add the paired TOST of the final accuracy within +-PP of the baseline")(
       "bootstrap-seed", po::value<std::string>()->default_value("0"), "seed of the bootstrap");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
@@ -33,6 +35,7 @@ int cmd_report(const Args& args) {
   }
   po::notify(vm);
   if (vm.count("target-accuracy")) options.target_accuracy = vm["target-accuracy"].as<double>();
+  if (vm.count("equivalence-margin")) options.equivalence_margin = vm["equivalence-margin"].as<double>() / 100.0;
   options.bootstrap_seed = parse_unsigned_option(vm["bootstrap-seed"].as<std::string>(), "report: --bootstrap-seed");
   const reports::ReportSummary summary = reports::write_report(options);
   std::cout << summary.describe() << std::flush;

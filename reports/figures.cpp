@@ -3,6 +3,7 @@
 
 #include <gnuplot-iostream.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -48,6 +49,11 @@ const std::string& series_colour(std::size_t i) {
   static const std::vector<std::string> kColours = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
                                                    "#E69F00", "#56B4E9", "#000000", "#F0E442"};
   return kColours[i % kColours.size()];
+}
+int series_dash(std::size_t i) { return static_cast<int>(i / 8 % 5) + 1; }
+int series_point(std::size_t i) {
+  static const int kPoints[] = {7, 5, 9, 11, 13};  // filled circle, square, triangles, diamond
+  return kPoints[i / 8 % 5];
 }
 
 FigureWriter::FigureWriter(std::string gnuplot_command) : command_(std::move(gnuplot_command)) {
@@ -98,8 +104,8 @@ std::string FigureWriter::curves(const std::string& dir, const std::string& stem
     std::size_t rows = 0;
     for (std::size_t k = 0; k < c.x.size(); ++k) {
       if (axes.xmax && c.x[k] > *axes.xmax) continue;
-      double lo = c.mean[k] - c.sd[k];
-      double hi = c.mean[k] + c.sd[k];
+      double lo = c.lower[k];
+      double hi = c.upper[k];
       if (axes.log_y && lo <= 0) lo = c.mean[k];  // a band below zero has no place on a log axis
       data << number(c.x[k]) << ' ' << number(c.mean[k]) << ' ' << number(lo) << ' ' << number(hi) << '\n';
       ++rows;
@@ -108,8 +114,9 @@ std::string FigureWriter::curves(const std::string& dir, const std::string& stem
     if (rows == 0) continue;
     const std::string colour = series_colour(i);
     plot << (first ? "" : ", ") << "$c" << i << " using 1:3:4 with filledcurves lc rgb '" << colour
-         << "' notitle, $c" << i << " using 1:2 with " << (axes.xmax ? "linespoints pt 7 ps 0.8" : "lines")
-         << " lw 2 lc rgb '" << colour << "' title " << quoted(c.label);
+         << "' notitle, $c" << i << " using 1:2 with "
+         << (axes.xmax ? "linespoints pt " + std::to_string(series_point(i)) + " ps 0.8" : std::string("lines"))
+         << " lw 2 dt " << series_dash(i) << " lc rgb '" << colour << "' title " << quoted(c.label);
     first = false;
   }
   if (first) return "no data to plot for " + stem;
@@ -119,6 +126,7 @@ std::string FigureWriter::curves(const std::string& dir, const std::string& stem
            << "\nset style fill transparent solid 0.18 noborder\n";
   if (axes.xmax) settings << "set xrange [0.5:" << number(*axes.xmax + 0.5) << "]\nset xtics 1\n";
   if (axes.log_y) settings << "set logscale y\nset format y '%.0e'\n";
+  if (axes.zero_line) settings << "set arrow from graph 0, first 0 to graph 1, first 0 nohead dt 2 lw 1.5 lc rgb '#555555'\n";
   return run(dir, stem, data.str(), settings.str(), plot.str());
 }
 
@@ -148,6 +156,51 @@ std::string FigureWriter::points(const std::string& dir, const std::string& stem
   std::string plot =
       "plot $p using 1:2:3:4:5:xtic(6) with yerrorbars lw 2 pt 7 ps 1.6 lc rgb variable";
   return run(dir, stem, data.str(), settings.str(), plot);
+}
+
+std::string FigureWriter::forest(const std::string& dir, const std::string& stem, const Axes& axes,
+                                 const std::vector<ForestRow>& rows, const std::string& significance) const {
+  if (rows.empty()) return "no data to plot for " + stem;
+  // Row i at y = n - i, so the first row is on top; columns: y mean lower upper filled label.
+  std::ostringstream data;
+  double lo_all = 0.0, hi_all = 0.0;
+  std::ostringstream tics;  // labels set once here: ytic() on two filtered series mislabels rows
+  data << "$f << EOD\n";
+  const std::size_t n = rows.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const ForestRow& r = rows[i];
+    double lo = r.ci ? r.ci->lower : r.mean;
+    double hi = r.ci ? r.ci->upper : r.mean;
+    lo_all = std::min(lo_all, lo);
+    hi_all = std::max(hi_all, hi);
+    data << n - i << ' ' << number(r.mean) << ' ' << number(lo) << ' ' << number(hi) << ' ' << (r.significant ? 1 : 0)
+         << '\n';
+    tics << (i ? ", " : "") << quoted(r.label) << ' ' << n - i;
+  }
+  data << "EOD\n";
+  if (axes.margin) {
+    lo_all = std::min(lo_all, -*axes.margin);
+    hi_all = std::max(hi_all, *axes.margin);
+  }
+  const double pad = 0.08 * std::max(hi_all - lo_all, 1e-9);
+  std::ostringstream settings;
+  settings << "set title " << quoted(axes.title) << "\nset xlabel " << quoted(axes.xlabel) << "\nset ylabel "
+           << quoted(axes.ylabel) << "\nset grid xtics lc rgb '#dddddd'\n"
+           << "set key at screen 0.5, screen 0.02 center bottom horizontal\nset bmargin 6\n"
+           << "set yrange [0.4:" << n + 0.6 << "]\nset ytics scale 0 (" << tics.str() << ")\n"
+           << "set xrange [" << number(lo_all - pad) << ":" << number(hi_all + pad) << "]\n"
+           << "set arrow from first 0, graph 0 to first 0, graph 1 nohead dt 2 lw 1.5 lc rgb '#555555'\n"
+           << "set bars 2.0\n";
+  if (axes.margin) {
+    settings << "set object 1 rect from first " << number(-*axes.margin) << ", graph 0 to first "
+             << number(*axes.margin) << ", graph 1 behind fc rgb '#e8f0e8' fs solid 1.0 noborder\n";
+  }
+  const std::string colour = series_colour(0);
+  std::ostringstream plot;
+  plot << "plot $f using 2:($5 == 1 ? $1 : NaN):3:4 with xerrorbars lw 2 pt 7 ps 1.6 lc rgb '" << colour
+       << "' title " << quoted(significance) << ", $f using 2:($5 == 1 ? NaN : $1):3:4 with xerrorbars lw 2 "
+       << "pt 6 ps 1.6 lc rgb '" << colour << "' title 'not significant'";
+  return run(dir, stem, data.str(), settings.str(), plot.str());
 }
 
 }  // namespace harness::reports

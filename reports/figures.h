@@ -9,11 +9,19 @@
 
 namespace harness::reports {
 
-// One strategy's curve: mean over seeds at each x, and the standard deviation
-// over seeds (band of +-1 sd; 0 where one seed).
+// One strategy's curve: a value at each x with a band [lower, upper] around it (the caller says
+// what the band is: +-1 sd over seeds, a 95% t interval; lower = upper = mean draws no band).
 struct Curve {
   std::string label;
-  std::vector<double> x, mean, sd;
+  std::vector<double> x, mean, lower, upper;
+};
+
+// One row of a forest plot: a paired difference with its interval; `significant` draws it filled.
+struct ForestRow {
+  std::string label;
+  double mean = 0.0;
+  std::optional<Interval> ci;
+  bool significant = false;
 };
 
 // One strategy's point estimate with its interval (no bar when the interval is empty).
@@ -24,9 +32,15 @@ struct PointEstimate {
 };
 
 struct Axes {
+  Axes(std::string title_, std::string xlabel_, std::string ylabel_, std::optional<double> xmax_ = std::nullopt,
+       bool log_y_ = false)
+      : title(std::move(title_)), xlabel(std::move(xlabel_)), ylabel(std::move(ylabel_)), xmax(xmax_), log_y(log_y_) {}
+
   std::string title, xlabel, ylabel;
   std::optional<double> xmax;  // clip the x range (the zoom on the first steps)
   bool log_y = false;
+  bool zero_line = false;        // a dashed line at y = 0 (a forest plot always has one at x = 0)
+  std::optional<double> margin;  // forest plot: shade (-margin, +margin), an equivalence margin
 };
 
 // Draws figures with one gnuplot process per figure. Not usable (available() false)
@@ -45,6 +59,10 @@ class FigureWriter {
                      const std::vector<Curve>& curves) const;
   std::string points(const std::string& dir, const std::string& stem, const Axes& axes,
                      const std::vector<PointEstimate>& points) const;
+  // Horizontal intervals, one row per entry from the top down, a line at zero; filled points are
+  // the significant ones, open points the others (the legend says which is which: `significance`).
+  std::string forest(const std::string& dir, const std::string& stem, const Axes& axes,
+                     const std::vector<ForestRow>& rows, const std::string& significance) const;
 
  private:
   std::string run(const std::string& dir, const std::string& stem, const std::string& data,
@@ -56,7 +74,11 @@ class FigureWriter {
   std::string png_terminal_ = "png";
 };
 
-// Distinct colours that stay distinct for colour-blind readers (Okabe and Ito).
+// Distinct colours that stay distinct for colour-blind readers (Okabe and Ito); past the eighth
+// series the colours repeat with another dash type and point type (series_dash, series_point), so
+// ten strategies stay apart.
 const std::string& series_colour(std::size_t i);
+int series_dash(std::size_t i);
+int series_point(std::size_t i);
 
 }  // namespace harness::reports

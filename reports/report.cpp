@@ -1,14 +1,16 @@
-// The report writer: reads one experiment, builds the paper's tables and figures, writes Markdown, HTML, CSV.
+// The report writer: reads one experiment (report_data), builds the paper's tables and the figures
+// of the paired effects, writes Markdown, HTML and CSV.
 #include "reports/report.h"
 
 #include "db/database.h"
 #include "harness/errors.h"
 #include "reports/document.h"
 #include "reports/figures.h"
+#include "reports/report_data.h"
 #include "reports/stats.h"
+#include "reports/table.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
@@ -21,155 +23,28 @@ namespace harness::reports {
 namespace {
 
 namespace fs = std::filesystem;
-using db::Value;
-
-// The exact SQL the report runs; each table of the report is followed by the text of its query.
-constexpr const char* kSqlExperiment =
-    "SELECT id, name, created_at, harness_version, git_revision, torch_version, host, device, deterministic\n"
-    "FROM experiments WHERE name = ?1";
-constexpr const char* kSqlExperimentNames = "SELECT name FROM experiments ORDER BY name";
-constexpr const char* kSqlTrials =
-    "SELECT id, strategy, seed, status, error, planned_steps\n"
-    "FROM trials WHERE experiment_id = ?1 ORDER BY strategy, seed";
-constexpr const char* kSqlInitial =
-    "SELECT s.trial_id, s.noise_fraction, s.feature_grad_energy\n"
-    "FROM steps s JOIN trials t ON t.id = s.trial_id\n"
-    "WHERE t.experiment_id = ?1 AND t.status = 'done' AND s.step = 1";
-constexpr const char* kSqlEarly =
-    "SELECT s.trial_id, AVG(s.test_acc) AS early_acc, COUNT(s.test_acc) AS evaluations\n"
-    "FROM steps s JOIN trials t ON t.id = s.trial_id\n"
-    "WHERE t.experiment_id = ?1 AND t.status = 'done'\n"
-    "  AND s.step BETWEEN 1 AND ?2 AND s.test_acc IS NOT NULL\n"
-    "GROUP BY s.trial_id";
-constexpr const char* kSqlFinal =
-    "SELECT s.trial_id, s.step, s.test_acc\n"
-    "FROM steps s JOIN trials t ON t.id = s.trial_id\n"
-    "WHERE t.experiment_id = ?1 AND t.status = 'done'\n"
-    "  AND s.step = (SELECT MAX(l.step) FROM steps l\n"
-    "                WHERE l.trial_id = s.trial_id AND l.test_acc IS NOT NULL)";
-constexpr const char* kSqlCurves =
-    "SELECT s.trial_id, s.step, s.test_acc, s.feature_variance\n"
-    "FROM steps s JOIN trials t ON t.id = s.trial_id\n"
-    "WHERE t.experiment_id = ?1 AND t.status = 'done'\n"
-    "ORDER BY s.trial_id, s.step";
 
 constexpr double kAlpha = 0.05;
 constexpr double kDefaultTargetFraction = 0.9;  // of the baseline's final mean accuracy
 
-struct Trial {
-  int64_t id = 0;
-  std::string strategy;
-  int64_t seed = 0;
-  std::string status;
-  std::string error;
-  int64_t planned_steps = 0;
-};
-
-using BySeed = std::map<int64_t, double>;
-using ByStrategy = std::map<std::string, BySeed>;
-
-double as_double(const Value& v) {
-  if (auto d = std::get_if<double>(&v)) return *d;
-  if (auto i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
-  return std::nan("");
-}
-int64_t as_int(const Value& v) {
-  if (auto i = std::get_if<int64_t>(&v)) return *i;
-  if (auto d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
-  return 0;
-}
-std::string as_text(const Value& v) {
-  if (auto s = std::get_if<std::string>(&v)) return *s;
-  if (auto i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  if (auto d = std::get_if<double>(&v)) return std::to_string(*d);
-  return {};
-}
-bool is_null(const Value& v) { return std::holds_alternative<std::monostate>(v); }
-
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-std::string signed_fixed(double v, int decimals) { return (v >= 0 ? "+" : "") + fixed(v, decimals); }
-std::string sci(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
-std::string full(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-std::string opt_full(const std::optional<double>& v) { return v ? full(*v) : std::string(); }
-std::string p_text(const std::optional<double>& p) {
-  if (!p) return "n/a";
-  if (*p < 1e-4) return sci(*p);
-  return fixed(*p, 4);
-}
-// Accuracy-like values in percent (or percentage points for differences).
-std::string pct(double v) { return fixed(100.0 * v, 2); }
 std::string pct_ci(const std::optional<Interval>& ci) {
   return ci ? "[" + pct(ci->lower) + ", " + pct(ci->upper) + "]" : "n/a";
 }
 std::string sci_ci(const std::optional<Interval>& ci) {
   return ci ? "[" + sci(ci->lower) + ", " + sci(ci->upper) + "]" : "n/a";
 }
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
-  return out;
+// The two CSV fields of an interval.
+std::vector<std::string> ci_csv(const std::optional<Interval>& ci) {
+  return ci ? std::vector<std::string>{full(ci->lower), full(ci->upper)} : std::vector<std::string>{"", ""};
 }
-
-// "0, 3, 5-7": ascending seeds with runs collapsed.
-std::string seed_ranges(const std::vector<int64_t>& seeds) {
-  std::vector<std::string> parts;
-  for (std::size_t i = 0; i < seeds.size();) {
-    std::size_t j = i;
-    while (j + 1 < seeds.size() && seeds[j + 1] == seeds[j] + 1) ++j;
-    parts.push_back(j == i ? std::to_string(seeds[i]) : std::to_string(seeds[i]) + "-" + std::to_string(seeds[j]));
-    i = j + 1;
-  }
-  return join(parts, ", ");
-}
+std::string opt_pct(const std::optional<double>& v) { return v ? pct(*v) : "n/a"; }
+std::string opt_diff(const std::optional<double>& v) { return v ? signed_fixed(100 * *v, 2) : "n/a"; }
 
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
-}
-
-std::vector<double> values_of(const BySeed& m) {
-  std::vector<double> v;
-  for (const auto& [seed, x] : m) v.push_back(x);
-  return v;
-}
-
-// Pairs a strategy with the baseline on the seeds both have.
-struct Pairs {
-  std::vector<double> strategy, baseline;
-  std::vector<int64_t> seeds, unpaired;
-};
-Pairs pair_up(const BySeed& s, const BySeed& b) {
-  Pairs p;
-  for (const auto& [seed, v] : s) {
-    auto it = b.find(seed);
-    if (it == b.end()) {
-      p.unpaired.push_back(seed);
-      continue;
-    }
-    p.seeds.push_back(seed);
-    p.strategy.push_back(v);
-    p.baseline.push_back(it->second);
-  }
-  for (const auto& [seed, v] : b) {
-    if (!s.count(seed)) p.unpaired.push_back(seed);
-  }
-  std::sort(p.unpaired.begin(), p.unpaired.end());
-  return p;
 }
 
 std::string seeds_text(const std::vector<int64_t>& seeds) {
@@ -184,237 +59,171 @@ std::string sql_block(const std::string& sql, const std::vector<std::string>& bi
   return text;
 }
 
-// Everything the tables need, read once.
-struct Data {
-  int64_t experiment_id = 0;
-  std::vector<Trial> trials;
-  std::map<int64_t, const Trial*> done;  // trial id -> trial
-  std::vector<std::string> strategies;   // baseline first, then by name
-  std::set<int64_t> seeds;
-  ByStrategy noise, grad_energy, early, final_acc, steps_to_target;
-  std::map<std::string, std::vector<int64_t>> never_reached;  // strategy -> seeds
-  std::map<int64_t, int64_t> early_evaluations;               // trial -> evaluated steps in 1..K
-  std::vector<Curve> accuracy, variance;
+// One strategy against the baseline on one per-seed value: the paired tests, Holm across the
+// strategies of the table, and (when a margin is given) the equivalence test.
+struct Comparison {
+  std::string strategy;
+  Pairs pairs;
+  TTestResult t;
+  WilcoxonResult wilcoxon;
+  std::optional<double> p_holm;
+  bool significant = false;  // Holm-adjusted paired t p < kAlpha
+  std::optional<TostResult> tost;
+  std::optional<double> tost_p_holm;
+  bool equivalent = false;  // Holm-adjusted TOST p < kAlpha (zero variance: the value inside the margin)
 };
 
-// Welford accumulation of one (strategy, step) cell of a curve.
-struct Moments {
-  std::size_t n = 0;
-  double mean = 0.0, m2 = 0.0;
-  void add(double x) {
-    ++n;
-    double d = x - mean;
-    mean += d / static_cast<double>(n);
-    m2 += d * (x - mean);
+std::vector<Comparison> compare(const ReportData& data, const ByStrategy& values, const std::string& baseline,
+                                 std::optional<double> margin) {
+  std::vector<Comparison> out;
+  auto of = [&](const std::string& s) {
+    auto it = values.find(s);
+    static const BySeed kNone;
+    return it == values.end() ? kNone : it->second;
+  };
+  const BySeed base = of(baseline);
+  std::vector<std::optional<double>> raw, raw_tost;
+  for (const auto& s : data.strategies) {
+    if (s == baseline) continue;
+    Comparison c;
+    c.strategy = s;
+    c.pairs = pair_up(of(s), base);
+    c.t = paired_t_test(c.pairs.strategy, c.pairs.baseline);
+    c.wilcoxon = wilcoxon_signed_rank(c.pairs.strategy, c.pairs.baseline);
+    raw.push_back(c.t.p);
+    if (margin) {
+      c.tost = paired_tost(c.pairs.strategy, c.pairs.baseline, *margin, kAlpha);
+      raw_tost.push_back(c.tost->p);
+    }
+    out.push_back(std::move(c));
   }
-  double sd() const { return n > 1 ? std::sqrt(m2 / static_cast<double>(n - 1)) : 0.0; }
-};
+  std::vector<std::optional<double>> adjusted = holm_adjust(raw);
+  std::vector<std::optional<double>> adjusted_tost = holm_adjust(raw_tost);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i].p_holm = adjusted[i];
+    out[i].significant = adjusted[i] && *adjusted[i] < kAlpha;
+    if (out[i].tost) {
+      out[i].tost_p_holm = adjusted_tost[i];
+      out[i].equivalent = out[i].tost->p ? (adjusted_tost[i] && *adjusted_tost[i] < kAlpha) : out[i].tost->equivalent;
+    }
+  }
+  return out;
+}
 
-Curve to_curve(const std::string& label, const std::map<int64_t, Moments>& cells, double scale) {
+const Comparison* find(const std::vector<Comparison>& cs, const std::string& strategy) {
+  for (const auto& c : cs) {
+    if (c.strategy == strategy) return &c;
+  }
+  return nullptr;
+}
+
+// Mean over seeds at each step with a band of +-1 sd (scale: 100 for percent).
+Curve spread_curve(const std::string& label, const SeriesBySeed& series, double scale) {
+  std::map<int64_t, std::vector<double>> at;
+  for (const auto& [seed, steps] : series) {
+    for (const auto& [step, v] : steps) at[step].push_back(v);
+  }
   Curve c;
   c.label = label;
-  for (const auto& [step, m] : cells) {
+  for (const auto& [step, values] : at) {
+    MeanCi m = mean_ci(values);
+    const double sd = m.sd.value_or(0.0);
     c.x.push_back(static_cast<double>(step));
-    c.mean.push_back(scale * m.mean);
-    c.sd.push_back(scale * m.sd());
+    c.mean.push_back(scale * *m.mean);
+    c.lower.push_back(scale * (*m.mean - sd));
+    c.upper.push_back(scale * (*m.mean + sd));
+  }
+  return c;
+}
+
+// The paired difference strategy - baseline at each step both evaluated for the same seed: mean
+// over those seeds with its 95% t interval (no band where one seed), in percentage points.
+Curve difference_curve(const std::string& label, const SeriesBySeed& strategy, const SeriesBySeed& baseline,
+                       std::vector<std::size_t>& pairs_at_step) {
+  std::map<int64_t, std::vector<double>> at;
+  for (const auto& [seed, steps] : strategy) {
+    auto b = baseline.find(seed);
+    if (b == baseline.end()) continue;
+    for (const auto& [step, v] : steps) {
+      auto bv = b->second.find(step);
+      if (bv != b->second.end()) at[step].push_back(v - bv->second);
+    }
+  }
+  Curve c;
+  c.label = label;
+  pairs_at_step.clear();
+  for (const auto& [step, d] : at) {
+    MeanCi m = mean_ci(d);
+    pairs_at_step.push_back(d.size());
+    c.x.push_back(static_cast<double>(step));
+    c.mean.push_back(100 * *m.mean);
+    c.lower.push_back(100 * (m.ci ? m.ci->lower : *m.mean));
+    c.upper.push_back(100 * (m.ci ? m.ci->upper : *m.mean));
   }
   return c;
 }
 
 class ReportBuilder {
  public:
-  explicit ReportBuilder(const ReportOptions& o) : o_(o), experiment_name_(o.experiment) {}
+  explicit ReportBuilder(const ReportOptions& o) : o_(o), figures_(o.gnuplot_command) {}
 
   ReportSummary run();
 
  private:
-  void load_experiment(const db::Database& db);
-  void load_trials(const db::Database& db);
-  void load_values(const db::Database& db);
+  void check_options() const;
   void header();
   void initial_noise_table();
   void early_speed_table();
   void final_accuracy_table();
+  void equivalence_table();
   void beyond_tables();
-  void figures();
-  void write_table(TableData t);
-  void wilcoxon_small_n_note(std::size_t min_pairs);
-  const Trial* trial(int64_t id) const {
-    auto it = data_.done.find(id);
-    return it == data_.done.end() ? nullptr : it->second;
-  }
+  void curve_figures();
+  void forest(const std::string& stem, const std::string& what, const std::vector<Comparison>& cs,
+              std::optional<double> margin = std::nullopt);
+  void write_table(const Table& t);
+  void add_figure(const std::string& stem, const std::string& caption, const std::string& error);
+  void wilcoxon_small_n_note(const std::vector<Comparison>& cs);
+  const std::string& name() const { return data_.experiment.name; }
 
   const ReportOptions& o_;
-  Data data_;
-  db::Table experiment_;
+  FigureWriter figures_;
+  ReportData data_;
   Document doc_;
   ReportSummary summary_;
-  std::vector<std::string> exclusions_;
   std::string exp_bind_;
   std::optional<double> target_;
-  std::string experiment_name_;  // as given, or the only one in the database
+  std::vector<Comparison> early_, final_;
+  bool any_figure_ = false;
 };
 
-void ReportBuilder::load_experiment(const db::Database& db) {
-  if (experiment_name_.empty()) {
-    db::Table names = db.query(kSqlExperimentNames);
-    if (names.rows.size() != 1) {
-      std::vector<std::string> present;
-      for (const auto& r : names.rows) present.push_back(as_text(r[0]));
-      throw ConfigError(o_.db_path + ": no experiment named and the database holds " +
-                        (present.empty() ? std::string("none (empty database)")
-                                         : std::to_string(present.size()) + ": " + join(present, ", ")) +
-                        "; name one with --experiment");
-    }
-    experiment_name_ = as_text(names.rows[0][0]);
-  }
-  experiment_ = db.query(kSqlExperiment, {experiment_name_});
-  if (!experiment_.rows.empty()) {
-    data_.experiment_id = as_int(experiment_.rows[0][0]);
-    exp_bind_ = std::to_string(data_.experiment_id) + " (experiment '" + experiment_name_ + "')";
-    return;
-  }
-  db::Table names = db.query(kSqlExperimentNames);
-  if (names.rows.empty()) {
-    throw ConfigError(o_.db_path + ": the database holds no experiments (empty database); nothing to report on '" +
-                      experiment_name_ + "'");
-  }
-  std::vector<std::string> present;
-  for (const auto& r : names.rows) present.push_back(as_text(r[0]));
-  throw ConfigError(o_.db_path + ": no experiment named '" + experiment_name_ +
-                    "'; experiments present: " + join(present, ", "));
-}
-
-void ReportBuilder::load_trials(const db::Database& db) {
-  db::Table t = db.query(kSqlTrials, {data_.experiment_id});
-  std::set<std::string> all_strategies;
-  for (const auto& r : t.rows) {
-    Trial tr{as_int(r[0]), as_text(r[1]), as_int(r[2]), as_text(r[3]), as_text(r[4]), as_int(r[5])};
-    all_strategies.insert(tr.strategy);
-    data_.trials.push_back(std::move(tr));
-  }
-  if (!all_strategies.count(o_.baseline)) {
-    throw ConfigError(o_.db_path + ": experiment '" + experiment_name_ + "' has no trials of baseline strategy '" +
-                      o_.baseline + "'; strategies present: " +
-                      (all_strategies.empty() ? std::string("none")
-                                              : join({all_strategies.begin(), all_strategies.end()}, ", ")));
-  }
-  std::set<std::string> done_strategies;
-  // Unfinished trials by strategy and status, one line each (a study stopped part-way leaves many);
-  // failed ones one line each, with their error.
-  std::map<std::pair<std::string, std::string>, std::vector<int64_t>> unfinished;
-  for (const Trial& tr : data_.trials) {
-    if (tr.status == "done") {
-      data_.done[tr.id] = &tr;
-      done_strategies.insert(tr.strategy);
-      data_.seeds.insert(tr.seed);
-      ++summary_.trials_used;
-    } else {
-      ++summary_.trials_excluded;
-      if (tr.status == "failed") {
-        exclusions_.push_back("excluded trial `" + tr.strategy + "` seed " + std::to_string(tr.seed) +
-                              ": failed (error: " + (tr.error.empty() ? std::string("none recorded") : tr.error) +
-                              ")");
-      } else {
-        unfinished[{tr.strategy, tr.status}].push_back(tr.seed);
-      }
-    }
-  }
-  for (auto& [key, seeds] : unfinished) {
-    std::sort(seeds.begin(), seeds.end());
-    exclusions_.push_back("excluded `" + key.first + "`: " + std::to_string(seeds.size()) + " " + key.second +
-                          " (unfinished) trial" + (seeds.size() == 1 ? "" : "s") + ", seed" +
-                          (seeds.size() == 1 ? " " : "s ") + seed_ranges(seeds));
-  }
-  if (done_strategies.count(o_.baseline)) data_.strategies.push_back(o_.baseline);
-  for (const auto& s : done_strategies) {
-    if (s != o_.baseline) data_.strategies.push_back(s);
-  }
-}
-
-void ReportBuilder::load_values(const db::Database& db) {
-  for (const auto& r : db.query(kSqlInitial, {data_.experiment_id}).rows) {
-    if (const Trial* t = trial(as_int(r[0]))) {
-      data_.noise[t->strategy][t->seed] = as_double(r[1]);
-      data_.grad_energy[t->strategy][t->seed] = as_double(r[2]);
-    }
-  }
-  for (const auto& r : db.query(kSqlEarly, {data_.experiment_id, int64_t{o_.early_steps}}).rows) {
-    if (const Trial* t = trial(as_int(r[0]))) {
-      data_.early[t->strategy][t->seed] = as_double(r[1]);
-      data_.early_evaluations[t->id] = as_int(r[2]);
-    }
-  }
-  std::map<int64_t, int64_t> final_step;
-  for (const auto& r : db.query(kSqlFinal, {data_.experiment_id}).rows) {
-    if (const Trial* t = trial(as_int(r[0]))) {
-      data_.final_acc[t->strategy][t->seed] = as_double(r[2]);
-      final_step[t->id] = as_int(r[1]);
-    }
-  }
-  // Curves: per strategy and step, moments over seeds; per trial, its last step.
-  std::map<std::string, std::map<int64_t, Moments>> acc, var;
-  std::map<int64_t, int64_t> last_step;
-  std::map<int64_t, std::vector<std::pair<int64_t, double>>> evaluated;  // trial -> (step, acc)
-  for (const auto& r : db.query(kSqlCurves, {data_.experiment_id}).rows) {
-    const Trial* t = trial(as_int(r[0]));
-    if (!t) continue;
-    int64_t step = as_int(r[1]);
-    last_step[t->id] = std::max(last_step[t->id], step);
-    if (!is_null(r[2])) {
-      double a = as_double(r[2]);
-      acc[t->strategy][step].add(a);
-      evaluated[t->id].emplace_back(step, a);
-    }
-    var[t->strategy][step].add(as_double(r[3]));
-  }
-  for (const auto& s : data_.strategies) {
-    data_.accuracy.push_back(to_curve(s, acc[s], 100.0));
-    data_.variance.push_back(to_curve(s, var[s], 1.0));
-  }
-  for (const auto& [id, t] : data_.done) {
-    auto ls = last_step.find(id);
-    const std::string who = "`" + t->strategy + "` seed " + std::to_string(t->seed);
-    if (ls == last_step.end()) {
-      exclusions_.push_back("finished trial " + who + " has no step rows: it contributes nothing");
-      continue;
-    }
-    if (ls->second != t->planned_steps) {
-      exclusions_.push_back("finished trial " + who + " recorded " + std::to_string(ls->second) + " of " +
-                            std::to_string(t->planned_steps) + " planned steps");
-    }
-    auto fs_it = final_step.find(id);
-    if (fs_it == final_step.end()) {
-      exclusions_.push_back("finished trial " + who + " was never evaluated: no final accuracy");
-    } else if (fs_it->second != ls->second) {
-      exclusions_.push_back("finished trial " + who + ": last evaluation at step " + std::to_string(fs_it->second) +
-                            " of " + std::to_string(ls->second) + "; its final accuracy is that evaluation");
-    }
-  }
-  // Steps to target: first evaluated step reaching the target accuracy.
-  std::optional<double> target = o_.target_accuracy;
-  if (!target) {
-    MeanCi b = mean_ci(values_of(data_.final_acc[o_.baseline]));
-    if (b.mean) target = kDefaultTargetFraction * *b.mean;
-  }
-  if (!target) return;
-  target_ = *target;
-  for (const auto& [id, points] : evaluated) {
-    const Trial* t = trial(id);
-    auto hit = std::find_if(points.begin(), points.end(), [&](const auto& p) { return p.second >= *target; });
-    if (hit == points.end()) data_.never_reached[t->strategy].push_back(t->seed);
-    else data_.steps_to_target[t->strategy][t->seed] = static_cast<double>(hit->first);
-  }
-}
-
-void ReportBuilder::write_table(TableData t) {
+void ReportBuilder::write_table(const Table& table) {
+  TableData t = table.data();
   const std::string path = (fs::path(o_.out_dir) / (t.name + ".csv")).string();
-  std::ofstream(path) << csv_text(t.csv_header, t.csv_rows);
+  std::ofstream out(path);
+  out << csv_text(t.csv_header, t.csv_rows);
+  out.close();
+  if (!out) throw DataError(path + ": cannot write the table " + t.name);
   summary_.files.push_back(path);
   doc_.table(std::move(t));
 }
 
-void ReportBuilder::wilcoxon_small_n_note(std::size_t min_pairs) {
+void ReportBuilder::add_figure(const std::string& stem, const std::string& caption, const std::string& error) {
+  if (!error.empty()) {
+    summary_.warnings.push_back("figure " + stem + " skipped: " + error);
+    doc_.paragraph("Figure `" + stem + "` skipped: " + error);
+    return;
+  }
+  any_figure_ = true;
+  doc_.figure(caption, stem + ".png", stem + ".svg");
+  summary_.files.push_back((fs::path(o_.out_dir) / (stem + ".png")).string());
+  summary_.files.push_back((fs::path(o_.out_dir) / (stem + ".svg")).string());
+}
+
+void ReportBuilder::wilcoxon_small_n_note(const std::vector<Comparison>& cs) {
+  std::size_t min_pairs = 0;
+  for (const auto& c : cs) {
+    if (c.t.n > 0) min_pairs = min_pairs == 0 ? c.t.n : std::min(min_pairs, c.t.n);
+  }
   if (min_pairs == 0 || min_pairs > 5) return;
   doc_.paragraph("With n = " + std::to_string(min_pairs) +
                  " pairs an exact two-sided Wilcoxon signed-rank test cannot give p < 0.05: its smallest p-value "
@@ -422,14 +231,35 @@ void ReportBuilder::wilcoxon_small_n_note(std::size_t min_pairs) {
                  " (n <= 5). A Wilcoxon p above 0.05 here says nothing about the effect.");
 }
 
+// A forest plot of a table's paired differences, right under the table.
+void ReportBuilder::forest(const std::string& stem, const std::string& what, const std::vector<Comparison>& cs,
+                           std::optional<double> margin) {
+  if (!figures_.available() || cs.empty()) return;
+  std::vector<ForestRow> rows;
+  for (const auto& c : cs) {
+    if (!c.t.mean_diff) continue;
+    std::optional<Interval> ci;
+    if (c.t.ci) ci = Interval{100 * c.t.ci->lower, 100 * c.t.ci->upper};
+    rows.push_back({c.strategy, 100 * *c.t.mean_diff, ci, c.significant});
+  }
+  Axes axes(what + ": paired difference to " + o_.baseline + " (mean, 95% CI)",
+            "Difference to " + o_.baseline + " (pp)", "");
+  if (margin) axes.margin = 100 * *margin;
+  add_figure(stem, "Forest plot: " + what + ", each strategy minus `" + o_.baseline +
+                       "` in percentage points, mean and 95% t interval over the paired seeds; filled: significant "
+                       "after Holm (p < 0.05), open: not" +
+                       (margin ? "; shaded: the equivalence margin +-" + fixed(100 * *margin, 2) + " pp" : ""),
+             figures_.forest(o_.out_dir, stem, axes, rows, "significant after Holm (p < 0.05)"));
+}
+
 void ReportBuilder::header() {
-  const auto& e = experiment_.rows[0];
-  doc_.heading("Report: " + experiment_name_, 1);
+  const ExperimentRow& e = data_.experiment;
+  doc_.heading("Report: " + name(), 1);
   doc_.list({
-      "harness version: " + as_text(e[3]) + ", git revision: `" + as_text(e[4]) + "`",
-      "LibTorch: " + as_text(e[5]) + ", device: " + as_text(e[7]) +
-          (as_int(e[8]) ? " (deterministic algorithms requested)" : " (deterministic algorithms not requested)"),
-      "host: " + as_text(e[6]) + ", experiment created: " + as_text(e[2]),
+      "harness version: " + e.harness_version + ", git revision: `" + e.git_revision + "`",
+      "LibTorch: " + e.torch_version + ", device: " + e.device +
+          (e.deterministic ? " (deterministic algorithms requested)" : " (deterministic algorithms not requested)"),
+      "host: " + e.host + ", experiment created: " + e.created_at,
       "database: `" + o_.db_path + "`, report written: " + utc_now(),
   });
   std::vector<std::string> seeds;
@@ -439,11 +269,11 @@ void ReportBuilder::header() {
   doc_.paragraph(std::to_string(data_.seeds.size()) + " seeds among the finished trials (" +
                  (seeds.empty() ? std::string("none") : join(seeds, ", ")) + "); strategies: " +
                  (strategies.empty() ? std::string("none") : join(strategies, ", ")) + "; " +
-                 std::to_string(summary_.trials_used) + " finished trials used, " +
-                 std::to_string(summary_.trials_excluded) + " excluded. " +
+                 std::to_string(data_.trials_used) + " finished trials used, " +
+                 std::to_string(data_.trials_excluded) + " excluded. " +
                  "Comparisons are paired by seed: the same seed gives every strategy the same backbone, batches and "
                  "test set. Intervals are 95% Student-t intervals with n - 1 degrees of freedom.");
-  doc_.code(sql_block(kSqlExperiment, {"'" + experiment_name_ + "'"}) + "\n\n" + sql_block(kSqlTrials, {exp_bind_}));
+  doc_.code(sql_block(sql::kExperiment, {"'" + name() + "'"}) + "\n\n" + sql_block(sql::kTrials, {exp_bind_}));
 }
 
 void ReportBuilder::initial_noise_table() {
@@ -454,22 +284,24 @@ void ReportBuilder::initial_noise_table() {
       "1/C as a share of the total error energy phi (Eq. 11-12), is this project's precise reading of the paper's "
       "\"percentage of noise energy\". `feature_grad_energy` = N^2 E_N[||dL/dX^L||^2] is the error energy that "
       "reaches the backbone (Eq. 8).");
-  TableData t;
-  t.name = "initial_noise";
-  t.header = {"Strategy", "n", "Noise fraction (%)", "95% CI (%)", "Feature-gradient energy", "95% CI"};
-  t.csv_header = {"strategy", "n", "noise_fraction_mean", "noise_fraction_ci_low", "noise_fraction_ci_high",
-                  "feature_grad_energy_mean", "feature_grad_energy_ci_low", "feature_grad_energy_ci_high"};
+  Table t("initial_noise", {{"Strategy", {"strategy"}},
+                            {"n", {"n"}},
+                            {"Noise fraction (%)", {"noise_fraction_mean"}},
+                            {"95% CI (%)", {"noise_fraction_ci_low", "noise_fraction_ci_high"}},
+                            {"Feature-gradient energy", {"feature_grad_energy_mean"}},
+                            {"95% CI", {"feature_grad_energy_ci_low", "feature_grad_energy_ci_high"}}});
   for (const auto& s : data_.strategies) {
     MeanCi nf = mean_ci(values_of(data_.noise[s]));
     MeanCi ge = mean_ci(values_of(data_.grad_energy[s]));
-    t.rows.push_back({{s}, {std::to_string(nf.n)}, {nf.mean ? pct(*nf.mean) : "n/a"}, {pct_ci(nf.ci)},
-                      {ge.mean ? sci(*ge.mean) : "n/a"}, {sci_ci(ge.ci)}});
-    t.csv_rows.push_back({s, std::to_string(nf.n), opt_full(nf.mean), nf.ci ? full(nf.ci->lower) : "",
-                          nf.ci ? full(nf.ci->upper) : "", opt_full(ge.mean), ge.ci ? full(ge.ci->lower) : "",
-                          ge.ci ? full(ge.ci->upper) : ""});
+    t.row({{s, {s}},
+           {std::to_string(nf.n), {std::to_string(nf.n)}},
+           {opt_pct(nf.mean), {opt_full(nf.mean)}},
+           {pct_ci(nf.ci), ci_csv(nf.ci)},
+           {ge.mean ? sci(*ge.mean) : "n/a", {opt_full(ge.mean)}},
+           {sci_ci(ge.ci), ci_csv(ge.ci)}});
   }
-  write_table(std::move(t));
-  doc_.code(sql_block(kSqlInitial, {exp_bind_}));
+  write_table(t);
+  doc_.code(sql_block(sql::kInitial, {exp_bind_}));
 }
 
 void ReportBuilder::early_speed_table() {
@@ -477,38 +309,46 @@ void ReportBuilder::early_speed_table() {
   doc_.heading("Early speed (paper Table 3)");
   doc_.paragraph("Per seed, the mean test accuracy over the evaluated steps among steps 1.." + k +
                  "; per strategy, the paired difference to `" + o_.baseline +
-                 "` in percentage points (pp): mean, 95% CI, paired t-test p and Wilcoxon signed-rank p (two-sided).");
-  TableData t;
-  t.name = "early_speed";
-  t.header = {"Strategy", "n seeds", "Mean acc. steps 1.." + k + " (%)", "Diff. vs baseline (pp)", "95% CI (pp)",
-              "Paired t p", "Wilcoxon p", "n pairs"};
-  t.csv_header = {"strategy", "n", "early_acc_mean", "diff_mean", "diff_ci_low", "diff_ci_high",
-                  "t", "df", "p_paired_t", "p_wilcoxon", "wilcoxon_method", "n_pairs"};
-  std::size_t min_pairs = 0;
+                 "` in percentage points (pp): mean, 95% CI, paired t-test p (raw and Holm-adjusted across the " +
+                 std::to_string(early_.size()) + " strategies compared) and Wilcoxon signed-rank p (two-sided).");
+  Table t("early_speed", {{"Strategy", {"strategy"}},
+                          {"n seeds", {"n"}},
+                          {"Mean acc. steps 1.." + k + " (%)", {"early_acc_mean"}},
+                          {"Diff. vs baseline (pp)", {"diff_mean"}},
+                          {"95% CI (pp)", {"diff_ci_low", "diff_ci_high"}},
+                          {"", {"t", "df"}},
+                          {"Paired t p", {"p_paired_t"}},
+                          {"Holm p", {"p_holm"}},
+                          {"Wilcoxon p", {"p_wilcoxon", "wilcoxon_method"}},
+                          {"n pairs", {"n_pairs"}},
+                          {"", {"significant"}}});
   for (const auto& s : data_.strategies) {
     MeanCi m = mean_ci(values_of(data_.early[s]));
-    if (s == o_.baseline) {
-      t.rows.push_back({{s}, {std::to_string(m.n)}, {m.mean ? pct(*m.mean) : "n/a"}, {"baseline"}, {""}, {""}, {""}, {""}});
-      t.csv_rows.push_back({s, std::to_string(m.n), opt_full(m.mean), "", "", "", "", "", "", "", "", ""});
+    const Comparison* c = find(early_, s);
+    if (!c) {
+      t.row({{s, {s}}, {std::to_string(m.n), {std::to_string(m.n)}}, {opt_pct(m.mean), {opt_full(m.mean)}},
+             "baseline", "", "", "", "", "", "", ""});
       continue;
     }
-    Pairs p = pair_up(data_.early[s], data_.early[o_.baseline]);
-    TTestResult tt = paired_t_test(p.strategy, p.baseline);
-    WilcoxonResult w = wilcoxon_signed_rank(p.strategy, p.baseline);
-    if (tt.n > 0) min_pairs = min_pairs == 0 ? tt.n : std::min(min_pairs, tt.n);
-    t.rows.push_back({{s}, {std::to_string(m.n)}, {m.mean ? pct(*m.mean) : "n/a"},
-                      {tt.mean_diff ? signed_fixed(100 * *tt.mean_diff, 2) : "n/a"}, {pct_ci(tt.ci)},
-                      {p_text(tt.p) + (tt.note.empty() ? "" : " (" + tt.note + ")")}, {p_text(w.p)},
-                      {std::to_string(tt.n)}});
-    t.csv_rows.push_back({s, std::to_string(m.n), opt_full(m.mean), opt_full(tt.mean_diff),
-                          tt.ci ? full(tt.ci->lower) : "", tt.ci ? full(tt.ci->upper) : "", opt_full(tt.t),
-                          opt_full(tt.df), opt_full(tt.p), opt_full(w.p),
-                          w.method ? (*w.method == WilcoxonMethod::Exact ? "exact" : "normal") : "",
-                          std::to_string(tt.n)});
+    const TTestResult& tt = c->t;
+    const WilcoxonResult& w = c->wilcoxon;
+    t.row({{s, {s}},
+           {std::to_string(m.n), {std::to_string(m.n)}},
+           {opt_pct(m.mean), {opt_full(m.mean)}},
+           {opt_diff(tt.mean_diff), {opt_full(tt.mean_diff)}, c->significant},
+           {pct_ci(tt.ci), ci_csv(tt.ci), c->significant},
+           {"", {opt_full(tt.t), opt_full(tt.df)}},
+           {p_text(tt.p) + (tt.note.empty() ? "" : " (" + tt.note + ")"), {opt_full(tt.p)}},
+           {p_text(c->p_holm), {opt_full(c->p_holm)}},
+           {p_text(w.p),
+            {opt_full(w.p), w.method ? (*w.method == WilcoxonMethod::Exact ? "exact" : "normal") : ""}},
+           {std::to_string(tt.n), {std::to_string(tt.n)}},
+           {"", {c->significant ? "1" : "0"}}});
   }
-  write_table(std::move(t));
-  wilcoxon_small_n_note(min_pairs);
-  doc_.code(sql_block(kSqlEarly, {exp_bind_, k}));
+  write_table(t);
+  wilcoxon_small_n_note(early_);
+  doc_.code(sql_block(sql::kEarly, {exp_bind_, k}));
+  forest("forest_early_speed", "Early speed (mean acc. steps 1.." + k + ")", early_);
 }
 
 void ReportBuilder::final_accuracy_table() {
@@ -516,88 +356,137 @@ void ReportBuilder::final_accuracy_table() {
   doc_.paragraph("Test accuracy at the last evaluated step (the last step of a complete trial), mean and 95% CI over "
                  "seeds. **Bold**: the paired t-test against `" + o_.baseline +
                  "` is significant at 0.05 after Holm-Bonferroni correction across the " +
-                 std::to_string(data_.strategies.size() > 0 ? data_.strategies.size() - 1 : 0) +
-                 " strategies compared. Raw and Holm-adjusted p are shown.");
-  std::vector<std::string> compared;
-  std::vector<TTestResult> tests;
-  std::vector<WilcoxonResult> wilcoxons;
-  std::vector<std::optional<double>> raw;
-  for (const auto& s : data_.strategies) {
-    if (s == o_.baseline) continue;
-    Pairs p = pair_up(data_.final_acc[s], data_.final_acc[o_.baseline]);
-    compared.push_back(s);
-    tests.push_back(paired_t_test(p.strategy, p.baseline));
-    wilcoxons.push_back(wilcoxon_signed_rank(p.strategy, p.baseline));
-    raw.push_back(tests.back().p);
-  }
-  std::vector<std::optional<double>> adjusted = holm_adjust(raw);
-  TableData t;
-  t.name = "final_accuracy";
-  t.header = {"Strategy", "n", "Final test acc. (%)", "95% CI (%)", "Diff. vs baseline (pp)", "Paired t p",
-              "Holm p", "Wilcoxon p", "n pairs"};
-  t.csv_header = {"strategy", "n", "final_acc_mean", "final_acc_ci_low", "final_acc_ci_high", "diff_mean",
-                  "diff_ci_low", "diff_ci_high", "t", "df", "p_paired_t", "p_holm", "p_wilcoxon", "n_pairs",
-                  "significant"};
-  std::size_t min_pairs = 0;
+                 std::to_string(final_.size()) + " strategies compared. Raw and Holm-adjusted p are shown.");
+  Table t("final_accuracy", {{"Strategy", {"strategy"}},
+                             {"n", {"n"}},
+                             {"Final test acc. (%)", {"final_acc_mean"}},
+                             {"95% CI (%)", {"final_acc_ci_low", "final_acc_ci_high"}},
+                             {"Diff. vs baseline (pp)", {"diff_mean"}},
+                             {"", {"diff_ci_low", "diff_ci_high", "t", "df"}},
+                             {"Paired t p", {"p_paired_t"}},
+                             {"Holm p", {"p_holm"}},
+                             {"Wilcoxon p", {"p_wilcoxon"}},
+                             {"n pairs", {"n_pairs"}},
+                             {"", {"significant"}}});
   for (const auto& s : data_.strategies) {
     MeanCi m = mean_ci(values_of(data_.final_acc[s]));
-    auto it = std::find(compared.begin(), compared.end(), s);
-    if (it == compared.end()) {
-      t.rows.push_back({{s}, {std::to_string(m.n)}, {m.mean ? pct(*m.mean) : "n/a"}, {pct_ci(m.ci)}, {"baseline"},
-                        {""}, {""}, {""}, {""}});
-      t.csv_rows.push_back({s, std::to_string(m.n), opt_full(m.mean), m.ci ? full(m.ci->lower) : "",
-                            m.ci ? full(m.ci->upper) : "", "", "", "", "", "", "", "", "", "", ""});
+    const Comparison* c = find(final_, s);
+    if (!c) {
+      t.row({{s, {s}}, {std::to_string(m.n), {std::to_string(m.n)}}, {opt_pct(m.mean), {opt_full(m.mean)}},
+             {pct_ci(m.ci), ci_csv(m.ci)}, "baseline", "", "", "", "", "", ""});
       continue;
     }
-    auto i = static_cast<std::size_t>(it - compared.begin());
-    const TTestResult& tt = tests[i];
-    bool significant = adjusted[i] && *adjusted[i] < kAlpha;
-    if (tt.n > 0) min_pairs = min_pairs == 0 ? tt.n : std::min(min_pairs, tt.n);
-    t.rows.push_back({{s}, {std::to_string(m.n)}, {m.mean ? pct(*m.mean) : "n/a", significant},
-                      {pct_ci(m.ci), significant},
-                      {tt.mean_diff ? signed_fixed(100 * *tt.mean_diff, 2) : "n/a"},
-                      {p_text(tt.p) + (tt.note.empty() ? "" : " (" + tt.note + ")")}, {p_text(adjusted[i])},
-                      {p_text(wilcoxons[i].p)}, {std::to_string(tt.n)}});
-    t.csv_rows.push_back({s, std::to_string(m.n), opt_full(m.mean), m.ci ? full(m.ci->lower) : "",
-                          m.ci ? full(m.ci->upper) : "", opt_full(tt.mean_diff), tt.ci ? full(tt.ci->lower) : "",
-                          tt.ci ? full(tt.ci->upper) : "", opt_full(tt.t), opt_full(tt.df), opt_full(tt.p),
-                          opt_full(adjusted[i]), opt_full(wilcoxons[i].p), std::to_string(tt.n),
-                          significant ? "1" : "0"});
+    const TTestResult& tt = c->t;
+    std::vector<std::string> diff_rest = ci_csv(tt.ci);
+    diff_rest.push_back(opt_full(tt.t));
+    diff_rest.push_back(opt_full(tt.df));
+    t.row({{s, {s}},
+           {std::to_string(m.n), {std::to_string(m.n)}},
+           {opt_pct(m.mean), {opt_full(m.mean)}, c->significant},
+           {pct_ci(m.ci), ci_csv(m.ci), c->significant},
+           {opt_diff(tt.mean_diff), {opt_full(tt.mean_diff)}},
+           {"", diff_rest},
+           {p_text(tt.p) + (tt.note.empty() ? "" : " (" + tt.note + ")"), {opt_full(tt.p)}},
+           {p_text(c->p_holm), {opt_full(c->p_holm)}},
+           {p_text(c->wilcoxon.p), {opt_full(c->wilcoxon.p)}},
+           {std::to_string(tt.n), {std::to_string(tt.n)}},
+           {"", {c->significant ? "1" : "0"}}});
   }
-  write_table(std::move(t));
-  wilcoxon_small_n_note(min_pairs);
-  doc_.code(sql_block(kSqlFinal, {exp_bind_}));
+  write_table(t);
+  wilcoxon_small_n_note(final_);
+  doc_.code(sql_block(sql::kFinal, {exp_bind_}));
+  forest("forest_final_accuracy", "Final accuracy", final_, o_.equivalence_margin);
+}
+
+void ReportBuilder::equivalence_table() {
+  doc_.heading("Equivalence of the final accuracy (paired TOST)");
+  if (!o_.equivalence_margin) {
+    doc_.paragraph("Not tested: a t-test that finds no difference does not show that two strategies end level. "
+                   "Rerun the report with `--equivalence-margin PP` (the largest difference in percentage points "
+                   "that counts as level) for Schuirmann's two one-sided tests against that margin.");
+    return;
+  }
+  const double margin = *o_.equivalence_margin;
+  doc_.paragraph("H0: the mean paired difference in final accuracy to `" + o_.baseline + "` is at least " +
+                 fixed(100 * margin, 2) + " pp in size; H1: it lies within +-" + fixed(100 * margin, 2) +
+                 " pp. Two one-sided paired t-tests at 0.05 (p lower: H0 diff <= -margin; p upper: H0 diff >= "
+                 "+margin); TOST p = the larger; equivalence is shown when TOST p < 0.05, the same as the 90% "
+                 "interval lying inside the margin. Holm-adjusted across the " + std::to_string(final_.size()) +
+                 " strategies; the verdict uses the Holm p. \"Not shown\" is not a difference: it means the data "
+                 "cannot rule out one as large as the margin.");
+  Table t("equivalence", {{"Strategy", {"strategy"}},
+                          {"n pairs", {"n_pairs", "margin"}},
+                          {"Diff. vs baseline (pp)", {"diff_mean"}},
+                          {"90% CI (pp)", {"ci90_low", "ci90_high"}},
+                          {"p lower", {"t_lower", "p_lower"}},
+                          {"p upper", {"t_upper", "p_upper"}},
+                          {"TOST p", {"p_tost"}},
+                          {"Holm p", {"p_holm"}},
+                          {"Verdict", {"equivalent"}}});
+  for (const auto& c : final_) {
+    const TostResult& r = *c.tost;
+    std::string verdict = c.equivalent ? "equivalent within +-" + fixed(100 * margin, 2) + " pp" : "not shown";
+    if (!r.note.empty()) verdict += " (" + r.note + ")";
+    t.row({{c.strategy, {c.strategy}},
+           {std::to_string(r.n), {std::to_string(r.n), full(margin)}},
+           {opt_diff(r.mean_diff), {opt_full(r.mean_diff)}},
+           {pct_ci(r.ci), ci_csv(r.ci)},
+           {p_text(r.p_lower), {opt_full(r.t_lower), opt_full(r.p_lower)}},
+           {p_text(r.p_upper), {opt_full(r.t_upper), opt_full(r.p_upper)}},
+           {p_text(r.p), {opt_full(r.p)}},
+           {p_text(c.tost_p_holm), {opt_full(c.tost_p_holm)}},
+           {verdict, {c.equivalent ? "1" : "0"}, c.equivalent}});
+  }
+  write_table(t);
+  doc_.code(sql_block(sql::kFinal, {exp_bind_}));
 }
 
 void ReportBuilder::beyond_tables() {
   doc_.heading("Beyond the paper");
   doc_.heading("Steps to a target accuracy", 3);
-  if (!target_) {
+  // Steps to target: the first evaluated step reaching the target accuracy.
+  ByStrategy steps_to_target;
+  std::map<std::string, std::vector<int64_t>> never_reached;
+  std::optional<double> target = o_.target_accuracy;
+  if (!target) {
+    MeanCi b = mean_ci(values_of(data_.final_acc[o_.baseline]));
+    if (b.mean) target = kDefaultTargetFraction * *b.mean;
+  }
+  if (!target) {
     doc_.paragraph("No target accuracy: none was given and the baseline has no final accuracy to take 90% of.");
   } else {
-    doc_.paragraph("Target: test accuracy >= " + pct(*target_) + "% (" +
+    for (const auto& [strategy, seeds] : data_.test_acc) {
+      for (const auto& [seed, steps] : seeds) {
+        auto hit = std::find_if(steps.begin(), steps.end(), [&](const auto& p) { return p.second >= *target; });
+        if (hit == steps.end()) never_reached[strategy].push_back(seed);
+        else steps_to_target[strategy][seed] = static_cast<double>(hit->first);
+      }
+    }
+    doc_.paragraph("Target: test accuracy >= " + pct(*target) + "% (" +
                    (o_.target_accuracy ? std::string("given") : "90% of the baseline's final mean") +
                    "). Per strategy: mean first evaluated step reaching it over the seeds that reach it, and how many "
                    "never do. Speed-up = baseline mean steps / strategy mean steps (> 1: faster than the baseline).");
-    TableData t;
-    t.name = "steps_to_target";
-    t.header = {"Strategy", "Seeds reaching", "Never reaching", "Mean steps", "95% CI", "Speed-up vs baseline"};
-    t.csv_header = {"strategy", "target", "n_reached", "n_never", "steps_mean", "steps_ci_low", "steps_ci_high",
-                    "speedup"};
-    MeanCi base = mean_ci(values_of(data_.steps_to_target[o_.baseline]));
+    Table t("steps_to_target", {{"Strategy", {"strategy", "target"}},
+                                {"Seeds reaching", {"n_reached"}},
+                                {"Never reaching", {"n_never"}},
+                                {"Mean steps", {"steps_mean"}},
+                                {"95% CI", {"steps_ci_low", "steps_ci_high"}},
+                                {"Speed-up vs baseline", {"speedup"}}});
+    MeanCi base = mean_ci(values_of(steps_to_target[o_.baseline]));
     for (const auto& s : data_.strategies) {
-      MeanCi m = mean_ci(values_of(data_.steps_to_target[s]));
-      std::size_t never = data_.never_reached[s].size();
+      MeanCi m = mean_ci(values_of(steps_to_target[s]));
+      const std::size_t never = never_reached[s].size();
       std::optional<double> speedup;
       if (m.mean && base.mean && *m.mean > 0) speedup = *base.mean / *m.mean;
-      t.rows.push_back({{s}, {std::to_string(m.n)}, {std::to_string(never)}, {m.mean ? fixed(*m.mean, 1) : "n/a"},
-                        {m.ci ? "[" + fixed(m.ci->lower, 1) + ", " + fixed(m.ci->upper, 1) + "]" : "n/a"},
-                        {s == o_.baseline ? "1 (baseline)" : speedup ? fixed(*speedup, 2) + "x" : "n/a"}});
-      t.csv_rows.push_back({s, full(*target_), std::to_string(m.n), std::to_string(never), opt_full(m.mean),
-                            m.ci ? full(m.ci->lower) : "", m.ci ? full(m.ci->upper) : "", opt_full(speedup)});
+      t.row({{s, {s, full(*target)}},
+             {std::to_string(m.n), {std::to_string(m.n)}},
+             {std::to_string(never), {std::to_string(never)}},
+             {m.mean ? fixed(*m.mean, 1) : "n/a", {opt_full(m.mean)}},
+             {m.ci ? "[" + fixed(m.ci->lower, 1) + ", " + fixed(m.ci->upper, 1) + "]" : "n/a", ci_csv(m.ci)},
+             {s == o_.baseline ? "1 (baseline)" : speedup ? fixed(*speedup, 2) + "x" : "n/a", {opt_full(speedup)}}});
     }
-    write_table(std::move(t));
-    doc_.code(sql_block(kSqlCurves, {exp_bind_}));
+    write_table(t);
+    doc_.code(sql_block(sql::kCurves, {exp_bind_}));
   }
 
   doc_.heading("Effect sizes, power and bootstrap (final accuracy)", 3);
@@ -606,72 +495,123 @@ void ReportBuilder::beyond_tables() {
                  "d_z (exact, noncentral t). Bootstrap: percentile 95% CI of the mean difference, " +
                  std::to_string(kDefaultBootstrapResamples) + " resamples, std::mt19937_64 seeded with " +
                  std::to_string(o_.bootstrap_seed) + ".");
-  TableData t;
-  t.name = "effect_sizes";
-  t.header = {"Strategy", "n pairs", "Mean diff. (pp)", "d_z", "Seeds for 80% power", "Bootstrap 95% CI (pp)"};
-  t.csv_header = {"strategy", "n_pairs", "diff_mean", "d_z", "n_for_80_power", "power_at_n", "bootstrap_ci_low",
-                  "bootstrap_ci_high", "bootstrap_seed", "bootstrap_resamples"};
-  for (const auto& s : data_.strategies) {
-    if (s == o_.baseline) continue;
-    Pairs p = pair_up(data_.final_acc[s], data_.final_acc[o_.baseline]);
-    PowerResult pw = paired_power(p.strategy, p.baseline);
-    std::vector<double> d(p.strategy.size());
-    for (std::size_t i = 0; i < d.size(); ++i) d[i] = p.strategy[i] - p.baseline[i];
+  Table t("effect_sizes", {{"Strategy", {"strategy"}},
+                           {"n pairs", {"n_pairs"}},
+                           {"Mean diff. (pp)", {"diff_mean"}},
+                           {"d_z", {"d_z"}},
+                           {"Seeds for 80% power", {"n_for_80_power", "power_at_n"}},
+                           {"Bootstrap 95% CI (pp)",
+                            {"bootstrap_ci_low", "bootstrap_ci_high", "bootstrap_seed", "bootstrap_resamples"}}});
+  for (const auto& c : final_) {
+    PowerResult pw = paired_power(c.pairs.strategy, c.pairs.baseline);
+    std::vector<double> d(c.pairs.strategy.size());
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] = c.pairs.strategy[i] - c.pairs.baseline[i];
     BootstrapCi b = bootstrap_mean_ci(d, o_.bootstrap_seed);
-    t.rows.push_back({{s}, {std::to_string(p.seeds.size())}, {b.mean ? signed_fixed(100 * *b.mean, 2) : "n/a"},
-                      {pw.d_z ? fixed(*pw.d_z, 3) : "n/a (" + pw.note + ")"},
-                      {pw.n_required ? std::to_string(*pw.n_required) : "n/a" + (pw.d_z ? " (" + pw.note + ")" : "")},
-                      {pct_ci(b.ci)}});
-    t.csv_rows.push_back({s, std::to_string(p.seeds.size()), opt_full(b.mean), opt_full(pw.d_z),
-                          pw.n_required ? std::to_string(*pw.n_required) : "", opt_full(pw.power_at_n),
-                          b.ci ? full(b.ci->lower) : "", b.ci ? full(b.ci->upper) : "",
-                          std::to_string(o_.bootstrap_seed), std::to_string(b.resamples)});
+    std::vector<std::string> boot = ci_csv(b.ci);
+    boot.push_back(std::to_string(o_.bootstrap_seed));
+    boot.push_back(std::to_string(b.resamples));
+    t.row({{c.strategy, {c.strategy}},
+           {std::to_string(c.pairs.seeds.size()), {std::to_string(c.pairs.seeds.size())}},
+           {opt_diff(b.mean), {opt_full(b.mean)}},
+           {pw.d_z ? fixed(*pw.d_z, 3) : "n/a (" + pw.note + ")", {opt_full(pw.d_z)}},
+           {pw.n_required ? std::to_string(*pw.n_required) : "n/a" + (pw.d_z ? " (" + pw.note + ")" : ""),
+            {pw.n_required ? std::to_string(*pw.n_required) : "", opt_full(pw.power_at_n)}},
+           {pct_ci(b.ci), boot}});
   }
-  write_table(std::move(t));
-  doc_.code(sql_block(kSqlFinal, {exp_bind_}));
+  write_table(t);
+  doc_.code(sql_block(sql::kFinal, {exp_bind_}));
 }
 
-void ReportBuilder::figures() {
+void ReportBuilder::curve_figures() {
   doc_.heading("Figures");
-  FigureWriter fw(o_.gnuplot_command);
-  if (!fw.available()) {
-    std::string w = "figures skipped: gnuplot could not be run (`" + o_.gnuplot_command + " --version` failed)";
+  // The paired differences per step are data in their own right: written whether or not gnuplot runs.
+  std::vector<Curve> difference;
+  Table by_step("difference_by_step", {{"Strategy", {"strategy"}},
+                                       {"Step", {"step"}},
+                                       {"n pairs", {"n_pairs"}},
+                                       {"Diff. (pp)", {"diff_mean"}},
+                                       {"95% CI (pp)", {"diff_ci_low", "diff_ci_high"}}});
+  for (const auto& s : data_.strategies) {
+    if (s == o_.baseline) continue;
+    std::vector<std::size_t> n;
+    difference.push_back(difference_curve(s, data_.test_acc[s], data_.test_acc[o_.baseline], n));
+    const Curve& c = difference.back();
+    for (std::size_t i = 0; i < c.x.size(); ++i) {
+      const bool band = n[i] > 1;
+      by_step.row({{s, {s}},
+                   {fixed(c.x[i], 0), {fixed(c.x[i], 0)}},
+                   {std::to_string(n[i]), {std::to_string(n[i])}},
+                   {fixed(c.mean[i], 2), {full(c.mean[i] / 100)}},
+                   {"", band ? std::vector<std::string>{full(c.lower[i] / 100), full(c.upper[i] / 100)}
+                             : std::vector<std::string>{}}});
+    }
+  }
+  if (!difference.empty()) {
+    const TableData t = by_step.data();
+    const std::string path = (fs::path(o_.out_dir) / (t.name + ".csv")).string();
+    std::ofstream out(path);
+    out << csv_text(t.csv_header, t.csv_rows);
+    out.close();
+    if (!out) throw DataError(path + ": cannot write the paired differences by step");
+    summary_.files.push_back(path);
+  }
+  if (!figures_.available()) {
     doc_.paragraph("Figures were skipped: gnuplot could not be run (`" + o_.gnuplot_command +
                    "`). Install gnuplot (Debian: gnuplot-nox) and rerun the report; the tables above are complete.");
-    summary_.warnings.push_back(w);
+    summary_.warnings.push_back("figures skipped: gnuplot could not be run (`" + o_.gnuplot_command +
+                                " --version` failed)");
     return;
   }
-  doc_.paragraph("Drawn by " + fw.version() + " (" + fw.terminal() + " and svg terminals). Bands: +-1 standard "
-                 "deviation over seeds, at each evaluated step. Data: the curves query (under Steps to a target "
-                 "accuracy) and the step-1 query (under Initial noise).");
-  struct Spec {
-    std::string stem, caption;
-    std::string error;
-  };
-  std::vector<Spec> made;
+  doc_.paragraph("Drawn by " + figures_.version() + " (" + figures_.terminal() + " and svg terminals). The paired "
+                 "difference figures show, at each evaluated step, each strategy minus `" + o_.baseline +
+                 "` on the same seed: the mean over seeds with its 95% t band (a band that leaves the zero line is a "
+                 "difference at that step, before any correction for the many steps). The accuracy and variance "
+                 "figures show each strategy's mean with +-1 standard deviation over seeds. Data: the curves query "
+                 "(under Steps to a target accuracy) and the step-1 query (under Initial noise); the paired "
+                 "differences per step, as fractions, are in `difference_by_step.csv`.");
   const std::string k = std::to_string(o_.early_steps);
-  made.push_back({"accuracy", "Test accuracy vs training step, mean over seeds with a +-1 sd band",
-                  fw.curves(o_.out_dir, "accuracy",
-                            {"Test accuracy (mean +- 1 sd over seeds)", "Training step", "Test accuracy (%)", std::nullopt, false},
-                            data_.accuracy)});
-  made.push_back({"accuracy_early", "Zoom on steps 1.." + k + ": test accuracy, mean +- 1 sd",
-                  fw.curves(o_.out_dir, "accuracy_early",
-                            {"Test accuracy, first " + k + " steps", "Training step", "Test accuracy (%)",
-                             static_cast<double>(o_.early_steps)},
-                            data_.accuracy)});
+  std::vector<Curve> accuracy, variance;
+  for (const auto& s : data_.strategies) {
+    accuracy.push_back(spread_curve(s, data_.test_acc[s], 100.0));
+    variance.push_back(spread_curve(s, data_.feature_variance[s], 1.0));
+  }
+  if (!difference.empty()) {
+    Axes all{"Paired difference to " + o_.baseline + " (mean, 95% t band over seeds)", "Training step",
+             "Test accuracy difference (pp)", std::nullopt};
+    all.zero_line = true;
+    add_figure("difference", "Paired difference in test accuracy to `" + o_.baseline +
+                                 "` vs training step, mean over seeds with its 95% t band",
+               figures_.curves(o_.out_dir, "difference", all, difference));
+    Axes early{"Paired difference to " + o_.baseline + ", first " + k + " steps", "Training step",
+               "Test accuracy difference (pp)", static_cast<double>(o_.early_steps)};
+    early.zero_line = true;
+    add_figure("difference_early", "Zoom on steps 1.." + k + ": paired difference to `" + o_.baseline +
+                                       "`, mean with its 95% t band",
+               figures_.curves(o_.out_dir, "difference_early", early, difference));
+  }
+  add_figure("accuracy", "Test accuracy vs training step, mean over seeds with a +-1 sd band",
+             figures_.curves(o_.out_dir, "accuracy",
+                             {"Test accuracy (mean +- 1 sd over seeds)", "Training step", "Test accuracy (%)",
+                              std::nullopt, false},
+                             accuracy));
+  add_figure("accuracy_early", "Zoom on steps 1.." + k + ": test accuracy, mean +- 1 sd",
+             figures_.curves(o_.out_dir, "accuracy_early",
+                             {"Test accuracy, first " + k + " steps", "Training step", "Test accuracy (%)",
+                              static_cast<double>(o_.early_steps)},
+                             accuracy));
   double vmin = INFINITY, vmax = 0;
-  for (const auto& c : data_.variance) {
+  for (const auto& c : variance) {
     for (double v : c.mean) {
       vmin = std::min(vmin, v);
       vmax = std::max(vmax, v);
     }
   }
-  made.push_back({"feature_variance", "Feature variance vs training step (paper Fig. 1), mean +- 1 sd",
-                  fw.curves(o_.out_dir, "feature_variance",
-                            {"Variance of the features X^L fed to the head", "Training step",
-                             "Feature variance (mean over K features, squared units)", std::nullopt,
-                             vmin > 0 && vmax / vmin > 100},
-                            data_.variance)});
+  add_figure("feature_variance", "Feature variance vs training step (paper Fig. 1), mean +- 1 sd",
+             figures_.curves(o_.out_dir, "feature_variance",
+                             {"Variance of the features X^L fed to the head", "Training step",
+                              "Feature variance (mean over K features, squared units)", std::nullopt,
+                              vmin > 0 && vmax / vmin > 100},
+                             variance));
   std::vector<PointEstimate> noise;
   for (const auto& s : data_.strategies) {
     MeanCi m = mean_ci(values_of(data_.noise[s]));
@@ -680,26 +620,14 @@ void ReportBuilder::figures() {
     if (m.ci) ci = Interval{100 * m.ci->lower, 100 * m.ci->upper};
     noise.push_back({s, 100 * *m.mean, ci});
   }
-  made.push_back({"noise_fraction", "Noise fraction of the error energy at step 1, mean with 95% CI",
-                  fw.points(o_.out_dir, "noise_fraction",
-                            {"Noise fraction at step 1 (mean, 95% CI)", "Strategy", "Noise fraction (% of error energy)", std::nullopt, false},
-                            noise)});
-  bool any = false;
-  for (const auto& f : made) {
-    if (!f.error.empty()) {
-      summary_.warnings.push_back("figure " + f.stem + " skipped: " + f.error);
-      doc_.paragraph("Figure `" + f.stem + "` skipped: " + f.error);
-      continue;
-    }
-    any = true;
-    doc_.figure(f.caption, f.stem + ".png", f.stem + ".svg");
-    summary_.files.push_back((fs::path(o_.out_dir) / (f.stem + ".png")).string());
-    summary_.files.push_back((fs::path(o_.out_dir) / (f.stem + ".svg")).string());
-  }
-  summary_.figures_written = any;
+  add_figure("noise_fraction", "Noise fraction of the error energy at step 1, mean with 95% CI",
+             figures_.points(o_.out_dir, "noise_fraction",
+                             {"Noise fraction at step 1 (mean, 95% CI)", "Strategy",
+                              "Noise fraction (% of error energy)", std::nullopt, false},
+                             noise));
 }
 
-ReportSummary ReportBuilder::run() {
+void ReportBuilder::check_options() const {
   if (o_.early_steps < 1) {
     throw ConfigError("report: early_steps = " + std::to_string(o_.early_steps) + ", expected >= 1");
   }
@@ -709,25 +637,37 @@ ReportSummary ReportBuilder::run() {
             << " is not an accuracy: expected a fraction in [0, 1]";
     throw ConfigError(message.str());
   }
+  if (o_.equivalence_margin && !(*o_.equivalence_margin > 0.0 && *o_.equivalence_margin < 1.0)) {
+    std::ostringstream message;
+    message << "report: equivalence margin (--equivalence-margin) " << 100 * *o_.equivalence_margin
+            << " pp is not a margin: expected a number of percentage points in (0, 100)";
+    throw ConfigError(message.str());
+  }
   if (o_.out_dir.empty()) throw ConfigError("report: no output folder given (--out)");
-  db::Database db = db::Database::open(o_.db_path, db::OpenMode::ReadOnly);
-  load_experiment(db);
-  load_trials(db);
-  load_values(db);
+}
+
+ReportSummary ReportBuilder::run() {
+  check_options();
+  {
+    db::Database db = db::Database::open(o_.db_path, db::OpenMode::ReadOnly);
+    data_ = read_report_data(db, o_.db_path, o_.experiment, o_.baseline, o_.early_steps);
+  }
+  exp_bind_ = std::to_string(data_.experiment.id) + " (experiment '" + name() + "')";
+  std::vector<std::string>& exclusions = data_.exclusions;
 
   // Degenerate designs, each named in the report.
-  if (data_.done.empty()) exclusions_.push_back("no finished trials: every table below is empty");
-  if (data_.seeds.size() == 1) exclusions_.push_back("only one seed: no intervals and no tests");
-  if (std::find(data_.strategies.begin(), data_.strategies.end(), o_.baseline) == data_.strategies.end()) {
-    exclusions_.push_back("the baseline `" + o_.baseline + "` has no finished trials: no comparisons");
-  }
-  for (const auto& s : data_.strategies) {
-    if (s == o_.baseline) continue;
-    Pairs p = pair_up(data_.final_acc[s], data_.final_acc[o_.baseline]);
-    if (!p.unpaired.empty()) {
-      exclusions_.push_back("`" + s + "` vs `" + o_.baseline + "`: " + std::to_string(p.seeds.size()) +
-                            " pairs formed; seeds without a pair (one of the two missing): " +
-                            seeds_text(p.unpaired));
+  if (data_.trials_used == 0) exclusions.push_back("no finished trials: every table below is empty");
+  if (data_.seeds.size() == 1) exclusions.push_back("only one seed: no intervals and no tests");
+  const bool has_baseline =
+      std::find(data_.strategies.begin(), data_.strategies.end(), o_.baseline) != data_.strategies.end();
+  if (!has_baseline) exclusions.push_back("the baseline `" + o_.baseline + "` has no finished trials: no comparisons");
+  early_ = compare(data_, data_.early, o_.baseline, std::nullopt);
+  final_ = compare(data_, data_.final_acc, o_.baseline, o_.equivalence_margin);
+  for (const auto& c : final_) {
+    if (!c.pairs.unpaired.empty()) {
+      exclusions.push_back("`" + c.strategy + "` vs `" + o_.baseline + "`: " + std::to_string(c.pairs.seeds.size()) +
+                           " pairs formed; seeds without a pair (one of the two missing): " +
+                           seeds_text(c.pairs.unpaired));
     }
   }
 
@@ -736,24 +676,36 @@ ReportSummary ReportBuilder::run() {
   summary_.files.push_back((fs::path(o_.out_dir) / "report.html").string());
   header();
   doc_.heading("Exclusions and warnings");
-  if (exclusions_.empty()) doc_.paragraph("None: every trial finished and every strategy has every seed.");
-  doc_.list(exclusions_);
+  if (exclusions.empty()) doc_.paragraph("None: every trial finished and every strategy has every seed.");
+  doc_.list(exclusions);
   initial_noise_table();
   early_speed_table();
   final_accuracy_table();
+  equivalence_table();
   beyond_tables();
-  figures();
+  curve_figures();
 
   summary_.report_md = summary_.files[0];
   summary_.report_html = summary_.files[1];
-  std::ofstream md(summary_.report_md);
-  md << doc_.markdown();
-  if (!md) throw DataError(summary_.report_md + ": cannot write the report");
-  std::ofstream(summary_.report_html) << doc_.html("Report: " + experiment_name_, o_.out_dir);
-  summary_.experiment = experiment_name_;
+  {
+    std::ofstream md(summary_.report_md);
+    md << doc_.markdown();
+    md.close();
+    if (!md) throw DataError(summary_.report_md + ": cannot write the report");
+  }
+  {
+    std::ofstream html(summary_.report_html);
+    html << doc_.html("Report: " + name(), o_.out_dir);
+    html.close();
+    if (!html) throw DataError(summary_.report_html + ": cannot write the report");
+  }
+  summary_.experiment = name();
   summary_.seeds = data_.seeds.size();
   summary_.strategies = data_.strategies;
-  summary_.warnings.insert(summary_.warnings.begin(), exclusions_.begin(), exclusions_.end());
+  summary_.trials_used = data_.trials_used;
+  summary_.trials_excluded = data_.trials_excluded;
+  summary_.figures_written = any_figure_;
+  summary_.warnings.insert(summary_.warnings.begin(), exclusions.begin(), exclusions.end());
   return summary_;
 }
 

@@ -15,6 +15,9 @@ struct ReportOptions {
   std::string out_dir;
   int early_steps = 10;                   // Table 3: mean test accuracy over steps 1..early_steps
   std::optional<double> target_accuracy;  // steps-to-target, in [0, 1]; default 90% of the baseline's final mean
+  // Paired TOST of the final accuracy against the baseline within +-margin (a fraction: 0.01 is
+  // 1 percentage point); none: the report says how to ask for it.
+  std::optional<double> equivalence_margin;
   uint64_t bootstrap_seed = 0;
   std::string gnuplot_command = "gnuplot";  // figures are skipped when it cannot be run
 };

@@ -131,6 +131,50 @@ TTestResult paired_t_test(const std::vector<double>& x, const std::vector<double
   return r;
 }
 
+TostResult paired_tost(const std::vector<double>& x, const std::vector<double>& y, double margin, double alpha) {
+  if (!(std::isfinite(margin) && margin > 0.0)) {
+    throw std::invalid_argument("paired_tost: margin " + format_double(margin) + " is not a positive number");
+  }
+  if (!(alpha > 0.0 && alpha < 0.5)) {
+    throw std::invalid_argument("paired_tost: alpha " + format_double(alpha) + " is not in (0, 0.5)");
+  }
+  // The two one-sided tests at alpha each are the two-sided t interval at 1 - 2 alpha.
+  TTestResult t = paired_t_test(x, y, 1.0 - 2.0 * alpha);
+  TostResult r;
+  r.n = t.n;
+  r.margin = margin;
+  r.alpha = alpha;
+  r.mean_diff = t.mean_diff;
+  r.df = t.df;
+  r.ci = t.ci;
+  if (!t.mean_diff || !t.df) {
+    r.note = t.note;
+    return r;
+  }
+  const double m = *t.mean_diff;
+  if (!t.t) {  // zero variance: the interval is the one value
+    r.equivalent = std::fabs(m) < margin;
+    r.note = t.note + "; the single difference is " + (r.equivalent ? "inside" : "outside") + " the margin";
+    return r;
+  }
+  const double se = m / *t.t;  // t = m / se
+  const bm::students_t dist(*t.df);
+  if (m == 0.0) {  // se from t is undefined when the mean is exactly zero
+    std::vector<double> d(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) d[i] = x[i] - y[i];
+    r.t_lower = margin / (std::sqrt(variance_of(d, 0.0)) / std::sqrt(static_cast<double>(d.size())));
+    r.t_upper = -*r.t_lower;
+  } else {
+    r.t_lower = (m + margin) / se;
+    r.t_upper = (m - margin) / se;
+  }
+  r.p_lower = bm::cdf(bm::complement(dist, *r.t_lower));
+  r.p_upper = bm::cdf(dist, *r.t_upper);
+  r.p = std::max(*r.p_lower, *r.p_upper);
+  r.equivalent = *r.p < alpha;
+  return r;
+}
+
 TTestResult welch_t_test(const std::vector<double>& x, const std::vector<double>& y, double confidence) {
   TTestResult r;
   r.n = x.size() + y.size();

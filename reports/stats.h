@@ -51,6 +51,32 @@ TTestResult paired_t_test(const std::vector<double>& x, const std::vector<double
 TTestResult welch_t_test(const std::vector<double>& x, const std::vector<double>& y,
                          double confidence = kConfidence);
 
+// Paired equivalence test: Schuirmann's two one-sided tests (TOST) of the mean difference
+// d = x - y against the margin (-margin, +margin), margin > 0 in the data's units.
+//   H0: mean(d) <= -margin or mean(d) >= +margin;  H1: -margin < mean(d) < +margin.
+//   t_lower = (mean + margin) / se, p_lower = P(T_{n-1} >= t_lower)   (scipy: ttest_1samp(d, -margin,
+//   t_upper = (mean - margin) / se, p_upper = P(T_{n-1} <= t_upper)    alternative='greater' / 'less'))
+// p = max(p_lower, p_upper); equivalence is shown at level alpha when p < alpha, which is the same
+// as the (1 - 2 alpha) t interval (90% at alpha 0.05) lying inside the margin. With zero variance
+// the tests are undefined (p empty, note says so) and the interval is [mean, mean]: `equivalent`
+// then says whether that single value is inside the margin. Throws std::invalid_argument for
+// unequal lengths or a margin that is not a finite positive number.
+struct TostResult {
+  std::size_t n = 0;
+  double margin = 0.0;
+  double alpha = 0.05;
+  std::optional<double> mean_diff;
+  std::optional<double> df;
+  std::optional<double> t_lower, t_upper;
+  std::optional<double> p_lower, p_upper;
+  std::optional<double> p;    // max of the two one-sided p-values
+  std::optional<Interval> ci;  // (1 - 2 alpha) interval of mean_diff
+  bool equivalent = false;     // p < alpha (or, with zero variance, |mean| < margin)
+  std::string note;
+};
+TostResult paired_tost(const std::vector<double>& x, const std::vector<double>& y, double margin,
+                       double alpha = 0.05);
+
 enum class WilcoxonMethod { Exact, NormalApprox };
 
 // Wilcoxon signed-rank test of the differences x - y, as scipy.stats.wilcoxon with

@@ -78,6 +78,11 @@ TEST_F(CliRefusals, RunAndReportRefuseBadNumbers) {
     EXPECT_EQ(harness({"report", "--db", dir_->file("none.db"), "--target-accuracy", target}), kExitUsage) << output_;
     EXPECT_THAT(output_, AllOf(HasSubstr("--target-accuracy"), HasSubstr("[0, 1]"))) << target;
   }
+  for (const char* margin : {"0", "-1", "100", "nan"}) {
+    EXPECT_EQ(harness({"report", "--db", dir_->file("none.db"), "--equivalence-margin", margin}), kExitUsage)
+        << output_;
+    EXPECT_THAT(output_, AllOf(HasSubstr("--equivalence-margin"), HasSubstr("(0, 100)"))) << margin;
+  }
   EXPECT_EQ(harness({"report", "--db", dir_->file("none.db"), "--bootstrap-seed=-1"}), kExitUsage) << output_;
   EXPECT_THAT(output_, AllOf(HasSubstr("--bootstrap-seed '-1'"), HasSubstr("whole number")));
 }

@@ -137,6 +137,8 @@ TEST_F(ReportTest, KnownShiftAppearsInEveryTable) {
   EXPECT_NEAR(num(early["mei"]["diff_mean"]), mean(diffs(truth.early_acc, "mei")), 1e-12);
   EXPECT_GT(num(early["mei"]["diff_mean"]), 0.1);  // mei learns twice as fast on top of the shift
   EXPECT_EQ(early["mei"]["wilcoxon_method"], "exact");
+  EXPECT_EQ(early["mei"]["significant"], "1");
+  EXPECT_GE(num(early["mei"]["p_holm"]), num(early["mei"]["p_paired_t"]));
   EXPECT_NEAR(num(early["mei"]["p_wilcoxon"]), 0.03125, 1e-15);  // 6 positive pairs: 2/2^6
 
   // Initial noise at step 1.
@@ -175,7 +177,8 @@ TEST_F(ReportTest, KnownShiftAppearsInEveryTable) {
   const std::string html = slurp(fs::path(out_) / "report.html");
   EXPECT_NE(html.find("<b>"), std::string::npos);
   if (s.figures_written) {
-    for (const char* f : {"accuracy", "accuracy_early", "feature_variance", "noise_fraction"}) {
+    for (const char* f : {"accuracy", "accuracy_early", "feature_variance", "noise_fraction", "difference",
+                          "difference_early", "forest_early_speed", "forest_final_accuracy"}) {
       EXPECT_GT(fs::file_size(fs::path(out_) / (std::string(f) + ".png")), 1000u) << f;
       EXPECT_GT(fs::file_size(fs::path(out_) / (std::string(f) + ".svg")), 1000u) << f;
     }
@@ -184,6 +187,87 @@ TEST_F(ReportTest, KnownShiftAppearsInEveryTable) {
   } else {
     ADD_FAILURE() << "gnuplot is installed here but no figure was written: " << s.describe();
   }
+}
+
+TEST_F(ReportTest, EquivalenceTestsFinalAccuracyWithinTheGivenMargin) {
+  SyntheticTruth truth = make_synthetic_db(db_, three_strategies());
+  ReportOptions o = options();
+  o.gnuplot_command = "false";
+  write_report(o);
+  EXPECT_FALSE(fs::exists(fs::path(out_) / "equivalence.csv"));
+  EXPECT_NE(slurp(fs::path(out_) / "report.md").find("--equivalence-margin PP"), std::string::npos);
+
+  o.equivalence_margin = 0.02;  // 2 pp
+  write_report(o);
+  auto eq = read_csv(fs::path(out_) / "equivalence.csv");
+  ASSERT_EQ(eq.size(), 2u);  // mei and warmup; the baseline is not compared with itself
+  std::vector<std::optional<double>> raw;
+  for (const char* s : {"mei", "warmup"}) {
+    std::vector<double> d = diffs(truth.final_acc, s);
+    TostResult want = paired_tost(d, std::vector<double>(d.size(), 0.0), 0.02);
+    ASSERT_TRUE(want.p && want.ci) << s;
+    raw.push_back(want.p);
+    EXPECT_NEAR(num(eq[s]["diff_mean"]), mean(d), 1e-12) << s;
+    EXPECT_NEAR(num(eq[s]["p_lower"]), *want.p_lower, 1e-12) << s;
+    EXPECT_NEAR(num(eq[s]["p_upper"]), *want.p_upper, 1e-12) << s;
+    EXPECT_NEAR(num(eq[s]["p_tost"]), *want.p, 1e-12) << s;
+    EXPECT_NEAR(num(eq[s]["ci90_low"]), want.ci->lower, 1e-12) << s;
+    EXPECT_NEAR(num(eq[s]["ci90_high"]), want.ci->upper, 1e-12) << s;
+    EXPECT_EQ(num(eq[s]["margin"]), 0.02);
+  }
+  std::vector<std::optional<double>> holm = holm_adjust(raw);
+  EXPECT_NEAR(num(eq["mei"]["p_holm"]), *holm[0], 1e-12);
+  EXPECT_NEAR(num(eq["warmup"]["p_holm"]), *holm[1], 1e-12);
+  // mei ends 10 pp above the baseline: not level. warmup has no shift, and its 6 pairs differ by
+  // well under a point: level within 2 pp.
+  EXPECT_EQ(eq["mei"]["equivalent"], "0");
+  EXPECT_EQ(eq["warmup"]["equivalent"], "1");
+  const std::string md = slurp(fs::path(out_) / "report.md");
+  EXPECT_NE(md.find("**equivalent within +-2.00 pp**"), std::string::npos) << md;
+
+  o.equivalence_margin = 0.0;
+  EXPECT_THROW(write_report(o), ConfigError);
+  o.equivalence_margin = 1.5;  // 150 pp
+  EXPECT_THROW(write_report(o), ConfigError);
+}
+
+TEST_F(ReportTest, PairedDifferencesByStepAreTheSeedwiseDifferences) {
+  SyntheticTruth truth = make_synthetic_db(db_, three_strategies());
+  ReportOptions o = options();
+  o.gnuplot_command = "false";  // the data file is written without gnuplot too
+  write_report(o);
+  // CSV keyed by strategy only keeps the last row; read the whole file.
+  std::ifstream in(fs::path(out_) / "difference_by_step.csv");
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "strategy,step,n_pairs,diff_mean,diff_ci_low,diff_ci_high");
+  std::size_t checked = 0;
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::string strategy, step, n, m, lo, hi;
+    std::getline(ss, strategy, ',');
+    std::getline(ss, step, ',');
+    std::getline(ss, n, ',');
+    std::getline(ss, m, ',');
+    std::getline(ss, lo, ',');
+    std::getline(ss, hi, ',');
+    // Independently: the truth's evaluations at that step, strategy minus baseline per seed.
+    std::vector<double> d;
+    for (int seed = 0; seed < 6; ++seed) {
+      double a = std::nan(""), b = std::nan("");
+      for (const auto& [t, v] : truth.evaluated[{strategy, seed}]) if (t == std::stoi(step)) a = v;
+      for (const auto& [t, v] : truth.evaluated[{"he_base", seed}]) if (t == std::stoi(step)) b = v;
+      if (!std::isnan(a) && !std::isnan(b)) d.push_back(a - b);
+    }
+    ASSERT_EQ(std::to_string(d.size()), n) << line;
+    MeanCi want = mean_ci(d);
+    EXPECT_NEAR(std::stod(m), *want.mean, 1e-12) << line;
+    EXPECT_NEAR(std::stod(lo), want.ci->lower, 1e-12) << line;
+    EXPECT_NEAR(std::stod(hi), want.ci->upper, 1e-12) << line;
+    ++checked;
+  }
+  // Every evaluated step (1..30 dense, then 35, 40) for the two strategies.
+  EXPECT_EQ(checked, 2u * 32u);
 }
 
 TEST_F(ReportTest, UnfinishedTrialsOfAStrategyAreOneLineWithSeedRanges) {

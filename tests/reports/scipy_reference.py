@@ -95,6 +95,23 @@ def paired(case):
     return out
 
 
+def tost(case):
+    """Paired TOST from two one-sided one-sample t-tests on the differences (scipy's alternative=)."""
+    d = np.asarray(case["x"], dtype=float) - np.asarray(case["y"], dtype=float)
+    margin = case["margin"]
+    n = len(d)
+    sd = float(np.std(d, ddof=1))
+    if not (sd > 0):
+        return {"p_lower": None, "p_upper": None, "p": None, "ci90": None}
+    lower = stats.ttest_1samp(d, -margin, alternative="greater")
+    upper = stats.ttest_1samp(d, margin, alternative="less")
+    m = float(np.mean(d))
+    half = t_ppf(0.95, n - 1) * sd / math.sqrt(n)
+    return {"t_lower": num(lower.statistic), "t_upper": num(upper.statistic),
+            "p_lower": num(lower.pvalue), "p_upper": num(upper.pvalue),
+            "p": num(max(lower.pvalue, upper.pvalue)), "ci90": [num(m - half), num(m + half)]}
+
+
 def welch(case):
     x = np.asarray(case["x"], dtype=float)
     y = np.asarray(case["y"], dtype=float)
@@ -148,6 +165,7 @@ def main():
         "mean_ci": [mean_ci(c) for c in cases["mean_ci"]],
         "paired": [paired(c) for c in cases["paired"]],
         "welch": [welch(c) for c in cases["welch"]],
+        "tost": [tost(c) for c in cases.get("tost", [])],
         "holm": [holm(c) for c in cases["holm"]],
         "power": [power(c) for c in cases["power"]],
         "quantile": [quantiles(c) for c in cases["quantile"]],

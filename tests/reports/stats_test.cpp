@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -101,6 +102,7 @@ json generate_cases() {
   cases["holm"] = json::array();
   cases["power"] = json::array();
   cases["quantile"] = json::array();
+  cases["tost"] = json::array();
   for (int i = 0; i < 300; ++i) {
     std::size_t n = static_cast<std::size_t>(i % 3 == 0 ? small_n(gen) : any_n(gen));
     if (i % 25 == 0) n = 2;
@@ -115,6 +117,8 @@ json generate_cases() {
     if (i % 7 == 0) y[0] = x[0];  // an explicit zero difference
     cases["mean_ci"].push_back({{"x", x}});
     cases["paired"].push_back({{"x", x}, {"y", y}});
+    // Margins from well inside to well outside the spread, so both verdicts occur.
+    cases["tost"].push_back({{"x", x}, {"y", y}, {"margin", std::array<double, 4>{0.005, 0.02, 0.05, 0.2}[i % 4]}});
     std::vector<double> z = draw(gen, static_cast<std::size_t>(any_n(gen)), 0.8 + shift, 2 * sd, grid);
     cases["welch"].push_back({{"x", x}, {"y", z}});
     std::size_t m = 1 + static_cast<std::size_t>(unit(gen) * 8);
@@ -170,6 +174,39 @@ void check_PairedTTestMatchesTtestRel(const json& cases, const json& answers) {
     ++compared;
   }
   EXPECT_GT(compared, 280u);
+}
+
+void check_TostMatchesTwoOneSidedTtests(const json& cases, const json& answers) {
+  std::size_t compared = 0, equivalent = 0;
+  for (std::size_t i = 0; i < cases["tost"].size(); ++i) {
+    const json& c = cases["tost"][i];
+    const json& a = answers["tost"][i];
+    TostResult r = paired_tost(to_vec(c["x"]), to_vec(c["y"]), c["margin"].get<double>());
+    const std::string tag = ", case " + std::to_string(i);
+    if (a["p"].is_null()) {
+      EXPECT_FALSE(r.p) << "scipy undefined" << tag;
+      continue;
+    }
+    EXPECT_TRUE(close_opt(r.t_lower, a["t_lower"], "t lower" + tag));
+    EXPECT_TRUE(close_opt(r.t_upper, a["t_upper"], "t upper" + tag));
+    EXPECT_TRUE(close_opt(r.p_lower, a["p_lower"], "p lower" + tag));
+    EXPECT_TRUE(close_opt(r.p_upper, a["p_upper"], "p upper" + tag));
+    EXPECT_TRUE(close_opt(r.p, a["p"], "p" + tag));
+    ASSERT_TRUE(r.ci) << tag;
+    EXPECT_TRUE(close(r.ci->lower, a["ci90"][0], "90% ci lower" + tag));
+    EXPECT_TRUE(close(r.ci->upper, a["ci90"][1], "90% ci upper" + tag));
+    // The verdict is p < 0.05, and that is the 90% interval inside the margin.
+    const double margin = c["margin"].get<double>();
+    EXPECT_EQ(r.equivalent, a["p"].get<double>() < 0.05) << tag;
+    if (std::fabs(a["p"].get<double>() - 0.05) > 1e-9) {
+      EXPECT_EQ(r.equivalent, r.ci->lower > -margin && r.ci->upper < margin) << tag;
+    }
+    equivalent += r.equivalent;
+    ++compared;
+  }
+  EXPECT_GT(compared, 280u);
+  EXPECT_GT(equivalent, 20u);             // both verdicts are exercised
+  EXPECT_LT(equivalent, compared - 20u);
 }
 
 void check_WelchMatchesTtestIndUnequalVar(const json& cases, const json& answers) {
@@ -279,6 +316,10 @@ TEST(StatsVsScipy, AllStatisticsAgree) {
     check_WelchMatchesTtestIndUnequalVar(cases, answers);
   }
   {
+    SCOPED_TRACE("paired TOST");
+    check_TostMatchesTwoOneSidedTtests(cases, answers);
+  }
+  {
     SCOPED_TRACE("WilcoxonMatchesScipy");
     check_WilcoxonMatchesScipy(cases, answers);
   }
@@ -294,6 +335,30 @@ TEST(StatsVsScipy, AllStatisticsAgree) {
     SCOPED_TRACE("QuantileMatchesNumpyPercentile");
     check_QuantileMatchesNumpyPercentile(cases, answers);
   }
+}
+
+TEST(Stats, TostWithoutSpreadOrWithABadMarginSaysSo) {
+  // Identical runs (a recipe that reduces to the baseline): every difference is 0.
+  TostResult same = paired_tost({0.9, 0.8, 0.7}, {0.9, 0.8, 0.7}, 0.01);
+  EXPECT_FALSE(same.p);
+  EXPECT_TRUE(same.equivalent);
+  EXPECT_NE(same.note.find("inside the margin"), std::string::npos) << same.note;
+  TostResult shifted = paired_tost({0.95, 0.85, 0.75}, {0.9, 0.8, 0.7}, 0.01);  // every difference 0.05
+  EXPECT_FALSE(shifted.p);
+  EXPECT_FALSE(shifted.equivalent);
+  EXPECT_NE(shifted.note.find("outside the margin"), std::string::npos) << shifted.note;
+  TostResult one = paired_tost({0.9}, {0.8}, 0.5);
+  EXPECT_FALSE(one.p);
+  EXPECT_FALSE(one.equivalent);
+  // A mean difference of exactly 0 with spread: the two statistics are +-margin / se.
+  TostResult centred = paired_tost({0.9, 0.7}, {0.8, 0.8}, 0.2);
+  ASSERT_TRUE(centred.t_lower && centred.t_upper);
+  EXPECT_NEAR(*centred.t_lower, 2.0, 1e-12);  // se = sd / sqrt(2) = 0.1
+  EXPECT_NEAR(*centred.t_upper, -2.0, 1e-12);
+  EXPECT_THROW(paired_tost({0.9, 0.8}, {0.9, 0.8}, 0.0), std::invalid_argument);
+  EXPECT_THROW(paired_tost({0.9, 0.8}, {0.9, 0.8}, -0.01), std::invalid_argument);
+  EXPECT_THROW(paired_tost({0.9, 0.8}, {0.9, 0.8}, std::nan("")), std::invalid_argument);
+  EXPECT_THROW(paired_tost({0.9, 0.8}, {0.9}, 0.01), std::invalid_argument);
 }
 
 TEST(Stats, DegenerateInputsSayWhatTheyAre) {

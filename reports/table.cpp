@@ -1,0 +1,76 @@
+// Column-list tables (see table.h) and the number formats of the report.
+#include "reports/table.h"
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace harness::reports {
+
+Table::Table(std::string name, std::vector<Column> columns) : name_(std::move(name)), columns_(std::move(columns)) {}
+
+void Table::row(std::vector<Entry> entries) {
+  if (entries.size() != columns_.size()) {
+    throw std::logic_error("table " + name_ + ": a row of " + std::to_string(entries.size()) + " entries for " +
+                           std::to_string(columns_.size()) + " columns");
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].csv.size() > columns_[i].csv.size()) {
+      throw std::logic_error("table " + name_ + ", column '" + columns_[i].header + "': " +
+                             std::to_string(entries[i].csv.size()) + " CSV values for " +
+                             std::to_string(columns_[i].csv.size()) + " CSV columns");
+    }
+    entries[i].csv.resize(columns_[i].csv.size());
+  }
+  rows_.push_back(std::move(entries));
+}
+
+TableData Table::data() const {
+  TableData t;
+  t.name = name_;
+  for (const Column& c : columns_) {
+    if (!c.header.empty()) t.header.push_back(c.header);
+    t.csv_header.insert(t.csv_header.end(), c.csv.begin(), c.csv.end());
+  }
+  for (const auto& entries : rows_) {
+    std::vector<Cell> shown;
+    std::vector<std::string> csv;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (!columns_[i].header.empty()) shown.push_back({entries[i].text, entries[i].bold});
+      csv.insert(csv.end(), entries[i].csv.begin(), entries[i].csv.end());
+    }
+    t.rows.push_back(std::move(shown));
+    t.csv_rows.push_back(std::move(csv));
+  }
+  return t;
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+std::string signed_fixed(double v, int decimals) { return (v >= 0 ? "+" : "") + fixed(v, decimals); }
+std::string sci(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+std::string full(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+std::string opt_full(const std::optional<double>& v) { return v ? full(*v) : std::string(); }
+std::string p_text(const std::optional<double>& p) {
+  if (!p) return "n/a";
+  if (*p < 1e-4) return sci(*p);
+  return fixed(*p, 4);
+}
+std::string pct(double v) { return fixed(100.0 * v, 2); }
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
+}  // namespace harness::reports

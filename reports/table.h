@@ -1,0 +1,59 @@
+// A report table declared once as a list of columns; each row gives one entry per column, and
+// the Markdown/HTML table and its full-precision CSV twin both come from that one list.
+#pragma once
+
+#include "reports/document.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace harness::reports {
+
+// A column of the table as the reader sees it (`header`; empty: CSV only) and the CSV columns it
+// fills (none: shown only). An interval is one shown column and two CSV columns, for example.
+struct Column {
+  std::string header;
+  std::vector<std::string> csv;
+};
+
+// One row's entry in one column: the shown text and one value per CSV column of that column.
+struct Entry {
+  std::string text;
+  std::vector<std::string> csv;
+  bool bold = false;
+
+  Entry() = default;
+  Entry(std::string shown, std::vector<std::string> values = {}, bool bold_text = false)
+      : text(std::move(shown)), csv(std::move(values)), bold(bold_text) {}
+  Entry(const char* shown) : text(shown) {}
+};
+
+class Table {
+ public:
+  Table(std::string name, std::vector<Column> columns);
+
+  // One entry per column. An entry with fewer CSV values than its column declares is padded with
+  // empty fields (a missing value); more is a programming error (std::logic_error).
+  void row(std::vector<Entry> entries);
+
+  const std::string& name() const { return name_; }
+  TableData data() const;
+
+ private:
+  std::string name_;
+  std::vector<Column> columns_;
+  std::vector<std::vector<Entry>> rows_;
+};
+
+// Value formatting shared by the tables: shown text and CSV text (full precision, %.17g).
+std::string fixed(double v, int decimals);
+std::string signed_fixed(double v, int decimals);
+std::string sci(double v);
+std::string full(double v);
+std::string opt_full(const std::optional<double>& v);
+std::string p_text(const std::optional<double>& p);  // "n/a", 4 decimals, or 3 significant digits below 1e-4
+std::string pct(double v);                           // a fraction in percent (or pp), 2 decimals
+std::string join(const std::vector<std::string>& items, const std::string& sep);
+
+}  // namespace harness::reports
