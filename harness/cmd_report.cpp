@@ -1,7 +1,9 @@
 // `harness report`: the statistical comparison of an experiment's strategies.
 #include "harness/cli_options.h"
 #include "harness/commands.h"
+#include "harness/errors.h"
 #include "reports/report.h"
+#include "reports/study.h"
 
 #include <boost/program_options.hpp>
 
@@ -13,11 +15,21 @@ namespace harness {
 
 int cmd_report(const Args& args) {
   reports::ReportOptions options;
-  po::options_description desc("harness report --db FILE --experiment NAME [options]\n\nWrites report.md, "
-                               "report.html, one CSV per table and the figures (PNG, SVG) into --out.\n\noptions");
+  std::vector<std::string> dbs, experiments;
+  std::string study_file, title;
+  po::options_description desc(
+      "harness report --db FILE --experiment NAME [options]\n"
+      "harness report --study FILE | --db A --db B ... | --db FILE --experiment X --experiment Y ...\n\n"
+      "Writes report.md, report.html, one CSV per table and the figures (PNG, SVG) into --out. With more\n"
+      "than one experiment (a study file of 'DATABASE [EXPERIMENT]' lines, several --db, or several\n"
+      "--experiment of one --db) it writes one study report: the three claims per experiment side by\n"
+      "side and their aggregates across the experiments.\n\noptions");
   desc.add_options()("help,h", "show this help")(
-      "db", po::value<std::string>(&options.db_path)->default_value("results/results.db"), "results database")(
-      "experiment", po::value<std::string>(&options.experiment), "experiment name (default: the only one)")(
+      "db", po::value<std::vector<std::string>>(&dbs), "results database (default results/results.db); repeatable")(
+      "experiment", po::value<std::vector<std::string>>(&experiments),
+      "experiment name (default: the only one); repeatable, paired with --db in order when both repeat")(
+      "study", po::value<std::string>(&study_file), "study file: one 'DATABASE [EXPERIMENT]' per line")(
+      "title", po::value<std::string>(&title), "study report title (default: the experiments' names)")(
       "baseline", po::value<std::string>(&options.baseline)->default_value("he_base"), "baseline strategy label")(
       "out", po::value<std::string>(&options.out_dir)->default_value("results/report"), "output folder")(
       "early-steps", po::value<int>(&options.early_steps)->default_value(10),
@@ -34,6 +46,39 @@ int cmd_report(const Args& args) {
     return kExitOk;
   }
   po::notify(vm);
+  if (dbs.empty()) dbs.push_back("results/results.db");
+  if (!study_file.empty() || dbs.size() > 1 || experiments.size() > 1) {
+    reports::StudyOptions study;
+    study.title = title;
+    study.baseline = options.baseline;
+    study.out_dir = options.out_dir;
+    study.early_steps = options.early_steps;
+    study.bootstrap_seed =
+        parse_unsigned_option(vm["bootstrap-seed"].as<std::string>(), "report: --bootstrap-seed");
+    if (vm.count("target-accuracy") || vm.count("equivalence-margin")) {
+      throw ConfigError("report: --target-accuracy and --equivalence-margin apply to one experiment's report; "
+                        "a study report takes neither");
+    }
+    if (!study_file.empty()) {
+      if (vm.count("db") || vm.count("experiment")) {
+        throw ConfigError("report: --study lists the experiments; give it without --db and --experiment");
+      }
+      study.entries = reports::read_study_file(study_file);
+    } else if (dbs.size() > 1) {
+      if (!experiments.empty() && experiments.size() != dbs.size()) {
+        throw ConfigError("report: " + std::to_string(dbs.size()) + " --db and " + std::to_string(experiments.size()) +
+                          " --experiment: give one --experiment per --db, in the same order, or none");
+      }
+      for (std::size_t i = 0; i < dbs.size(); ++i) study.entries.push_back({dbs[i], experiments.empty() ? "" : experiments[i]});
+    } else {
+      for (const auto& e : experiments) study.entries.push_back({dbs[0], e});
+    }
+    const reports::ReportSummary summary = reports::write_study_report(study);
+    std::cout << summary.describe() << std::flush;
+    return kExitOk;
+  }
+  options.db_path = dbs[0];
+  if (!experiments.empty()) options.experiment = experiments[0];
   if (vm.count("target-accuracy")) options.target_accuracy = vm["target-accuracy"].as<double>();
   if (vm.count("equivalence-margin")) options.equivalence_margin = vm["equivalence-margin"].as<double>() / 100.0;
   options.bootstrap_seed = parse_unsigned_option(vm["bootstrap-seed"].as<std::string>(), "report: --bootstrap-seed");

@@ -159,7 +159,8 @@ std::string FigureWriter::points(const std::string& dir, const std::string& stem
 }
 
 std::string FigureWriter::forest(const std::string& dir, const std::string& stem, const Axes& axes,
-                                 const std::vector<ForestRow>& rows, const std::string& significance) const {
+                                 const std::vector<ForestRow>& rows, const std::string& filled_label,
+                                 const std::string& open_label) const {
   if (rows.empty()) return "no data to plot for " + stem;
   // Row i at y = n - i, so the first row is on top; columns: y mean lower upper filled label.
   std::ostringstream data;
@@ -198,8 +199,8 @@ std::string FigureWriter::forest(const std::string& dir, const std::string& stem
   const std::string colour = series_colour(0);
   std::ostringstream plot;
   plot << "plot $f using 2:($5 == 1 ? $1 : NaN):3:4 with xerrorbars lw 2 pt 7 ps 1.6 lc rgb '" << colour
-       << "' title " << quoted(significance) << ", $f using 2:($5 == 1 ? NaN : $1):3:4 with xerrorbars lw 2 "
-       << "pt 6 ps 1.6 lc rgb '" << colour << "' title 'not significant'";
+       << "' title " << quoted(filled_label) << ", $f using 2:($5 == 1 ? NaN : $1):3:4 with xerrorbars lw 2 "
+       << "pt 6 ps 1.6 lc rgb '" << colour << "' title " << quoted(open_label);
   return run(dir, stem, data.str(), settings.str(), plot.str());
 }
 

@@ -60,9 +60,10 @@ class FigureWriter {
   std::string points(const std::string& dir, const std::string& stem, const Axes& axes,
                      const std::vector<PointEstimate>& points) const;
   // Horizontal intervals, one row per entry from the top down, a line at zero; filled points are
-  // the significant ones, open points the others (the legend says which is which: `significance`).
+  // the significant ones, open points the others, named in the legend by the two labels.
   std::string forest(const std::string& dir, const std::string& stem, const Axes& axes,
-                     const std::vector<ForestRow>& rows, const std::string& significance) const;
+                     const std::vector<ForestRow>& rows, const std::string& filled_label,
+                     const std::string& open_label) const;
 
  private:
   std::string run(const std::string& dir, const std::string& stem, const std::string& data,

@@ -4,6 +4,7 @@
 
 #include "db/database.h"
 #include "harness/errors.h"
+#include "reports/comparison.h"
 #include "reports/document.h"
 #include "reports/figures.h"
 #include "reports/report_data.h"
@@ -24,98 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr double kAlpha = 0.05;
 constexpr double kDefaultTargetFraction = 0.9;  // of the baseline's final mean accuracy
-
-std::string pct_ci(const std::optional<Interval>& ci) {
-  return ci ? "[" + pct(ci->lower) + ", " + pct(ci->upper) + "]" : "n/a";
-}
-std::string sci_ci(const std::optional<Interval>& ci) {
-  return ci ? "[" + sci(ci->lower) + ", " + sci(ci->upper) + "]" : "n/a";
-}
-// The two CSV fields of an interval.
-std::vector<std::string> ci_csv(const std::optional<Interval>& ci) {
-  return ci ? std::vector<std::string>{full(ci->lower), full(ci->upper)} : std::vector<std::string>{"", ""};
-}
-std::string opt_pct(const std::optional<double>& v) { return v ? pct(*v) : "n/a"; }
-std::string opt_diff(const std::optional<double>& v) { return v ? signed_fixed(100 * *v, 2) : "n/a"; }
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-std::string seeds_text(const std::vector<int64_t>& seeds) {
-  std::vector<std::string> s;
-  for (auto v : seeds) s.push_back(std::to_string(v));
-  return join(s, ", ");
-}
-
-std::string sql_block(const std::string& sql, const std::vector<std::string>& binds) {
-  std::string text = sql + ";";
-  for (std::size_t i = 0; i < binds.size(); ++i) text += "\n-- ?" + std::to_string(i + 1) + " = " + binds[i];
-  return text;
-}
-
-// One strategy against the baseline on one per-seed value: the paired tests, Holm across the
-// strategies of the table, and (when a margin is given) the equivalence test.
-struct Comparison {
-  std::string strategy;
-  Pairs pairs;
-  TTestResult t;
-  WilcoxonResult wilcoxon;
-  std::optional<double> p_holm;
-  bool significant = false;  // Holm-adjusted paired t p < kAlpha
-  std::optional<TostResult> tost;
-  std::optional<double> tost_p_holm;
-  bool equivalent = false;  // Holm-adjusted TOST p < kAlpha (zero variance: the value inside the margin)
-};
-
-std::vector<Comparison> compare(const ReportData& data, const ByStrategy& values, const std::string& baseline,
-                                 std::optional<double> margin) {
-  std::vector<Comparison> out;
-  auto of = [&](const std::string& s) {
-    auto it = values.find(s);
-    static const BySeed kNone;
-    return it == values.end() ? kNone : it->second;
-  };
-  const BySeed base = of(baseline);
-  std::vector<std::optional<double>> raw, raw_tost;
-  for (const auto& s : data.strategies) {
-    if (s == baseline) continue;
-    Comparison c;
-    c.strategy = s;
-    c.pairs = pair_up(of(s), base);
-    c.t = paired_t_test(c.pairs.strategy, c.pairs.baseline);
-    c.wilcoxon = wilcoxon_signed_rank(c.pairs.strategy, c.pairs.baseline);
-    raw.push_back(c.t.p);
-    if (margin) {
-      c.tost = paired_tost(c.pairs.strategy, c.pairs.baseline, *margin, kAlpha);
-      raw_tost.push_back(c.tost->p);
-    }
-    out.push_back(std::move(c));
-  }
-  std::vector<std::optional<double>> adjusted = holm_adjust(raw);
-  std::vector<std::optional<double>> adjusted_tost = holm_adjust(raw_tost);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    out[i].p_holm = adjusted[i];
-    out[i].significant = adjusted[i] && *adjusted[i] < kAlpha;
-    if (out[i].tost) {
-      out[i].tost_p_holm = adjusted_tost[i];
-      out[i].equivalent = out[i].tost->p ? (adjusted_tost[i] && *adjusted_tost[i] < kAlpha) : out[i].tost->equivalent;
-    }
-  }
-  return out;
-}
-
-const Comparison* find(const std::vector<Comparison>& cs, const std::string& strategy) {
-  for (const auto& c : cs) {
-    if (c.strategy == strategy) return &c;
-  }
-  return nullptr;
-}
 
 // Mean over seeds at each step with a band of +-1 sd (scale: 100 for percent).
 Curve spread_curve(const std::string& label, const SeriesBySeed& series, double scale) {
@@ -199,10 +109,7 @@ class ReportBuilder {
 void ReportBuilder::write_table(const Table& table) {
   TableData t = table.data();
   const std::string path = (fs::path(o_.out_dir) / (t.name + ".csv")).string();
-  std::ofstream out(path);
-  out << csv_text(t.csv_header, t.csv_rows);
-  out.close();
-  if (!out) throw DataError(path + ": cannot write the table " + t.name);
+  write_csv(path, t);
   summary_.files.push_back(path);
   doc_.table(std::move(t));
 }
@@ -249,7 +156,8 @@ void ReportBuilder::forest(const std::string& stem, const std::string& what, con
                        "` in percentage points, mean and 95% t interval over the paired seeds; filled: significant "
                        "after Holm (p < 0.05), open: not" +
                        (margin ? "; shaded: the equivalence margin +-" + fixed(100 * *margin, 2) + " pp" : ""),
-             figures_.forest(o_.out_dir, stem, axes, rows, "significant after Holm (p < 0.05)"));
+             figures_.forest(o_.out_dir, stem, axes, rows, "significant after Holm (p < 0.05)",
+                             "not significant"));
 }
 
 void ReportBuilder::header() {
@@ -547,12 +455,8 @@ void ReportBuilder::curve_figures() {
     }
   }
   if (!difference.empty()) {
-    const TableData t = by_step.data();
-    const std::string path = (fs::path(o_.out_dir) / (t.name + ".csv")).string();
-    std::ofstream out(path);
-    out << csv_text(t.csv_header, t.csv_rows);
-    out.close();
-    if (!out) throw DataError(path + ": cannot write the paired differences by step");
+    const std::string path = (fs::path(o_.out_dir) / "difference_by_step.csv").string();
+    write_csv(path, by_step.data());
     summary_.files.push_back(path);
   }
   if (!figures_.available()) {
@@ -661,8 +565,8 @@ ReportSummary ReportBuilder::run() {
   const bool has_baseline =
       std::find(data_.strategies.begin(), data_.strategies.end(), o_.baseline) != data_.strategies.end();
   if (!has_baseline) exclusions.push_back("the baseline `" + o_.baseline + "` has no finished trials: no comparisons");
-  early_ = compare(data_, data_.early, o_.baseline, std::nullopt);
-  final_ = compare(data_, data_.final_acc, o_.baseline, o_.equivalence_margin);
+  early_ = compare(data_.strategies, data_.early, o_.baseline, std::nullopt);
+  final_ = compare(data_.strategies, data_.final_acc, o_.baseline, o_.equivalence_margin);
   for (const auto& c : final_) {
     if (!c.pairs.unpaired.empty()) {
       exclusions.push_back("`" + c.strategy + "` vs `" + o_.baseline + "`: " + std::to_string(c.pairs.seeds.size()) +

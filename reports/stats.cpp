@@ -74,6 +74,21 @@ std::string format_double(double v) {
   return s.str();
 }
 
+// Lemire's nearly-divisionless unbiased index in [0, n): portable, unlike
+// std::uniform_int_distribution whose algorithm differs between libraries.
+std::size_t lemire_index(std::mt19937_64& gen, uint64_t n) {
+  unsigned __int128 m = static_cast<unsigned __int128>(gen()) * n;
+  auto low = static_cast<uint64_t>(m);
+  if (low < n) {
+    const uint64_t threshold = (0 - n) % n;
+    while (low < threshold) {
+      m = static_cast<unsigned __int128>(gen()) * n;
+      low = static_cast<uint64_t>(m);
+    }
+  }
+  return static_cast<std::size_t>(m >> 64);
+}
+
 }  // namespace
 
 MeanCi mean_ci(const std::vector<double>& x, double confidence) {
@@ -339,20 +354,7 @@ BootstrapCi bootstrap_mean_ci(const std::vector<double>& x, uint64_t seed, std::
   if (x.size() < 2 || resamples == 0) return r;
   std::mt19937_64 gen(seed);
   const uint64_t n = x.size();
-  // Lemire's nearly-divisionless unbiased index in [0, n): portable, unlike
-  // std::uniform_int_distribution whose algorithm differs between libraries.
-  auto draw_index = [&]() {
-    unsigned __int128 m = static_cast<unsigned __int128>(gen()) * n;
-    auto low = static_cast<uint64_t>(m);
-    if (low < n) {
-      const uint64_t threshold = (0 - n) % n;
-      while (low < threshold) {
-        m = static_cast<unsigned __int128>(gen()) * n;
-        low = static_cast<uint64_t>(m);
-      }
-    }
-    return static_cast<std::size_t>(m >> 64);
-  };
+  auto draw_index = [&]() { return lemire_index(gen, n); };
   std::vector<double> means(resamples);
   for (std::size_t b = 0; b < resamples; ++b) {
     double s = 0.0;
@@ -433,6 +435,84 @@ PowerResult paired_power(const std::vector<double>& x, const std::vector<double>
     r.note = *r.d_z == 0.0 ? "d_z = 0: no number of pairs detects it"
                            : "more than " + std::to_string(kMaxPowerN) + " pairs needed";
   }
+  return r;
+}
+
+}  // namespace harness::reports
+
+namespace harness::reports {
+
+double interquartile_mean(std::vector<double> x) {
+  if (x.empty()) throw std::invalid_argument("interquartile_mean: empty sample");
+  std::sort(x.begin(), x.end());
+  const std::size_t cut = x.size() / 4;  // scipy.stats.trim_mean(x, 0.25): int(0.25 n) from each end
+  double s = 0.0;
+  for (std::size_t i = cut; i < x.size() - cut; ++i) s += x[i];
+  return s / static_cast<double>(x.size() - 2 * cut);
+}
+
+double probability_of_improvement(const std::vector<double>& x, const std::vector<double>& y) {
+  if (x.empty() || y.empty()) throw std::invalid_argument("probability_of_improvement: an empty sample");
+  double wins = 0.0;
+  for (double a : x) {
+    for (double b : y) wins += a > b ? 1.0 : a == b ? 0.5 : 0.0;
+  }
+  return wins / (static_cast<double>(x.size()) * static_cast<double>(y.size()));
+}
+
+double pooled_iqm_of_differences(const PairedStrata& strata) {
+  std::vector<double> d;
+  for (const auto& stratum : strata) {
+    for (const auto& [x, y] : stratum) d.push_back(x - y);
+  }
+  return interquartile_mean(std::move(d));
+}
+
+double mean_probability_of_improvement(const PairedStrata& strata) {
+  double s = 0.0;
+  std::size_t used = 0;
+  for (const auto& stratum : strata) {
+    if (stratum.empty()) continue;
+    std::vector<double> x, y;
+    for (const auto& [a, b] : stratum) {
+      x.push_back(a);
+      y.push_back(b);
+    }
+    s += probability_of_improvement(x, y);
+    ++used;
+  }
+  if (used == 0) throw std::invalid_argument("mean_probability_of_improvement: no pairs");
+  return s / static_cast<double>(used);
+}
+
+BootstrapCi stratified_bootstrap_ci(const PairedStrata& strata,
+                                    const std::function<double(const PairedStrata&)>& statistic, uint64_t seed,
+                                    std::size_t resamples, double confidence) {
+  BootstrapCi r;
+  r.resamples = resamples;
+  r.seed = seed;
+  std::size_t smallest = 0;
+  for (const auto& stratum : strata) {
+    r.n += stratum.size();
+    if (!stratum.empty()) smallest = smallest == 0 ? stratum.size() : std::min(smallest, stratum.size());
+  }
+  if (r.n == 0) return r;
+  r.mean = statistic(strata);
+  if (smallest < 2 || resamples == 0) return r;  // a stratum of one pair cannot be resampled
+  std::mt19937_64 gen(seed);
+  std::vector<double> values(resamples);
+  PairedStrata resampled(strata.size());
+  for (std::size_t b = 0; b < resamples; ++b) {
+    for (std::size_t k = 0; k < strata.size(); ++k) {
+      const auto& stratum = strata[k];
+      resampled[k].resize(stratum.size());
+      for (auto& pair : resampled[k]) pair = stratum[lemire_index(gen, stratum.size())];
+    }
+    values[b] = statistic(resampled);
+  }
+  std::sort(values.begin(), values.end());
+  r.ci = Interval{quantile_sorted(values, (1.0 - confidence) / 2.0),
+                  quantile_sorted(values, (1.0 + confidence) / 2.0)};
   return r;
 }
 

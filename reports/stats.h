@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -129,6 +130,27 @@ BootstrapCi bootstrap_mean_ci(const std::vector<double>& x, uint64_t seed,
                               double confidence = kConfidence);
 // The q-quantile (0 <= q <= 1) of `sorted` (ascending) with linear interpolation.
 double quantile_sorted(const std::vector<double>& sorted, double q);
+
+// Aggregates across experiments (rliable, Agarwal et al. 2021). A study's paired runs are strata:
+// one per experiment, each a list of (strategy, baseline) values paired by seed.
+using PairedStrata = std::vector<std::vector<std::pair<double, double>>>;
+// Interquartile mean: the mean of the middle half, as scipy.stats.trim_mean(x, 0.25) (int(n / 4)
+// values cut from each end). Throws std::invalid_argument when empty.
+double interquartile_mean(std::vector<double> x);
+// P(X > Y) + P(X = Y) / 2 over all (x, y) pairs: the Mann-Whitney U of x against y over n_x n_y.
+double probability_of_improvement(const std::vector<double>& x, const std::vector<double>& y);
+// The IQM of every stratum's differences x - y pooled, and the mean over strata of each stratum's
+// probability of improvement (rliable's aggregate over tasks).
+double pooled_iqm_of_differences(const PairedStrata& strata);
+double mean_probability_of_improvement(const PairedStrata& strata);
+// Stratified percentile bootstrap of a statistic of the strata: each resample draws, stratum by
+// stratum in order, as many pairs as the stratum has (with replacement, pairs kept together),
+// indices from std::mt19937_64(seed) by the same portable method as bootstrap_mean_ci. `mean`
+// holds the statistic of the data itself; no interval when a non-empty stratum has one pair.
+BootstrapCi stratified_bootstrap_ci(const PairedStrata& strata,
+                                    const std::function<double(const PairedStrata&)>& statistic, uint64_t seed,
+                                    std::size_t resamples = kDefaultBootstrapResamples,
+                                    double confidence = kConfidence);
 
 // Cohen's d_z of the paired differences d = x - y: mean(d) / sd(d), and the number
 // of pairs a two-sided paired t-test at level `alpha` needs for power `power`

@@ -1,7 +1,11 @@
 // Column-list tables (see table.h) and the number formats of the report.
 #include "reports/table.h"
 
+#include "harness/errors.h"
+
 #include <cstdio>
+#include <fstream>
+#include <ctime>
 #include <stdexcept>
 
 namespace harness::reports {
@@ -71,6 +75,44 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
   std::string out;
   for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
   return out;
+}
+
+std::string pct_ci(const std::optional<Interval>& ci) {
+  return ci ? "[" + pct(ci->lower) + ", " + pct(ci->upper) + "]" : "n/a";
+}
+std::string sci_ci(const std::optional<Interval>& ci) {
+  return ci ? "[" + sci(ci->lower) + ", " + sci(ci->upper) + "]" : "n/a";
+}
+std::vector<std::string> ci_csv(const std::optional<Interval>& ci) {
+  return ci ? std::vector<std::string>{full(ci->lower), full(ci->upper)} : std::vector<std::string>{"", ""};
+}
+std::string opt_pct(const std::optional<double>& v) { return v ? pct(*v) : "n/a"; }
+std::string opt_diff(const std::optional<double>& v) { return v ? signed_fixed(100 * *v, 2) : "n/a"; }
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string seeds_text(const std::vector<int64_t>& seeds) {
+  std::vector<std::string> s;
+  for (auto v : seeds) s.push_back(std::to_string(v));
+  return join(s, ", ");
+}
+
+void write_csv(const std::string& path, const TableData& table) {
+  std::ofstream out(path);
+  out << csv_text(table.csv_header, table.csv_rows);
+  out.close();
+  if (!out) throw DataError(path + ": cannot write the table " + table.name);
+}
+
+std::string sql_block(const std::string& sql, const std::vector<std::string>& binds) {
+  std::string text = sql + ";";
+  for (std::size_t i = 0; i < binds.size(); ++i) text += "\n-- ?" + std::to_string(i + 1) + " = " + binds[i];
+  return text;
 }
 
 }  // namespace harness::reports

@@ -3,6 +3,9 @@
 #pragma once
 
 #include "reports/document.h"
+#include "reports/stats.h"
+
+#include <cstdint>
 
 #include <optional>
 #include <string>
@@ -55,5 +58,16 @@ std::string opt_full(const std::optional<double>& v);
 std::string p_text(const std::optional<double>& p);  // "n/a", 4 decimals, or 3 significant digits below 1e-4
 std::string pct(double v);                           // a fraction in percent (or pp), 2 decimals
 std::string join(const std::vector<std::string>& items, const std::string& sep);
+std::string pct_ci(const std::optional<Interval>& ci);         // "[a, b]" in percent, or "n/a"
+std::string sci_ci(const std::optional<Interval>& ci);
+std::vector<std::string> ci_csv(const std::optional<Interval>& ci);  // the two CSV fields of an interval
+std::string opt_pct(const std::optional<double>& v);
+std::string opt_diff(const std::optional<double>& v);           // a fraction as signed pp, "+1.23"
+std::string utc_now();                                          // "2026-12-01T13:00:00Z"
+std::string seeds_text(const std::vector<int64_t>& seeds);      // "0, 1, 5"
+// Writes the table's CSV twin to `path`; a failed write is a DataError naming the file.
+void write_csv(const std::string& path, const TableData& table);
+// A query as printed under a table: the SQL, then "-- ?N = value" for each bound value.
+std::string sql_block(const std::string& sql, const std::vector<std::string>& binds);
 
 }  // namespace harness::reports

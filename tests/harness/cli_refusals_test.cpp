@@ -83,6 +83,17 @@ TEST_F(CliRefusals, RunAndReportRefuseBadNumbers) {
         << output_;
     EXPECT_THAT(output_, AllOf(HasSubstr("--equivalence-margin"), HasSubstr("(0, 100)"))) << margin;
   }
+  // A study report: the experiments come from one place, --db paired with --experiment in order.
+  EXPECT_EQ(harness({"report", "--study", dir_->file("none.study"), "--db", dir_->file("none.db")}), kExitUsage)
+      << output_;
+  EXPECT_THAT(output_, HasSubstr("--study lists the experiments"));
+  EXPECT_EQ(harness({"report", "--db", "a.db", "--db", "b.db", "--experiment", "x", "--experiment", "y",
+                     "--experiment", "z"}),
+            kExitUsage)
+      << output_;
+  EXPECT_THAT(output_, HasSubstr("2 --db and 3 --experiment"));
+  EXPECT_EQ(harness({"report", "--db", "a.db", "--db", "b.db", "--equivalence-margin", "1"}), kExitUsage) << output_;
+  EXPECT_THAT(output_, HasSubstr("a study report takes neither"));
   EXPECT_EQ(harness({"report", "--db", dir_->file("none.db"), "--bootstrap-seed=-1"}), kExitUsage) << output_;
   EXPECT_THAT(output_, AllOf(HasSubstr("--bootstrap-seed '-1'"), HasSubstr("whole number")));
 }

@@ -112,6 +112,76 @@ def tost(case):
             "p": num(max(lower.pvalue, upper.pvalue)), "ci90": [num(m - half), num(m + half)]}
 
 
+class MT19937_64:
+    """The 64-bit Mersenne Twister (std::mt19937_64), written from its published constants."""
+
+    def __init__(self, seed):
+        self.mt = [0] * 312
+        self.mt[0] = seed & 0xFFFFFFFFFFFFFFFF
+        for i in range(1, 312):
+            prev = self.mt[i - 1]
+            self.mt[i] = (6364136223846793005 * (prev ^ (prev >> 62)) + i) & 0xFFFFFFFFFFFFFFFF
+        self.index = 312
+
+    def __call__(self):
+        if self.index >= 312:
+            for i in range(312):
+                x = (self.mt[i] & 0xFFFFFFFF80000000) | (self.mt[(i + 1) % 312] & 0x7FFFFFFF)
+                xa = x >> 1
+                if x & 1:
+                    xa ^= 0xB5026F5AA96619E9
+                self.mt[i] = self.mt[(i + 156) % 312] ^ xa
+            self.index = 0
+        y = self.mt[self.index]
+        self.index += 1
+        y ^= (y >> 29) & 0x5555555555555555
+        y ^= (y << 17) & 0x71D67FFFEDA60000
+        y ^= (y << 37) & 0xFFF7EEE000000000
+        y ^= y >> 43
+        return y & 0xFFFFFFFFFFFFFFFF
+
+
+def lemire(gen, n):
+    m = gen() * n
+    low = m & 0xFFFFFFFFFFFFFFFF
+    if low < n:
+        threshold = (2**64 - n) % n
+        while low < threshold:
+            m = gen() * n
+            low = m & 0xFFFFFFFFFFFFFFFF
+    return m >> 64
+
+
+def aggregate(case):
+    """rliable's aggregates on paired strata: IQM by scipy's trim_mean, probability of improvement
+    by scipy's Mann-Whitney U, stratified percentile bootstrap by the published mt19937_64."""
+    strata = [[(float(a), float(b)) for a, b in st] for st in case["strata"]]
+    d = [a - b for st in strata for a, b in st]
+
+    def iqm(sts):
+        return float(stats.trim_mean([a - b for st in sts for a, b in st], 0.25))
+
+    def poi(sts):
+        vals = []
+        for st in sts:
+            x = [a for a, _ in st]
+            y = [b for _, b in st]
+            u = stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic").statistic
+            vals.append(u / (len(x) * len(y)))
+        return float(np.mean(vals))
+
+    out = {"iqm": iqm(strata), "poi": poi(strata), "trim_mean_flat": float(stats.trim_mean(d, 0.25))}
+    resamples = case["resamples"]
+    for name, fn in (("iqm", iqm), ("poi", poi)):
+        gen = MT19937_64(case["seed"])
+        values = []
+        for _ in range(resamples):
+            res = [[st[lemire(gen, len(st))] for _ in range(len(st))] for st in strata]
+            values.append(fn(res))
+        out[name + "_ci"] = [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
+    return out
+
+
 def welch(case):
     x = np.asarray(case["x"], dtype=float)
     y = np.asarray(case["y"], dtype=float)
@@ -166,6 +236,7 @@ def main():
         "paired": [paired(c) for c in cases["paired"]],
         "welch": [welch(c) for c in cases["welch"]],
         "tost": [tost(c) for c in cases.get("tost", [])],
+        "aggregate": [aggregate(c) for c in cases.get("aggregate", [])],
         "holm": [holm(c) for c in cases["holm"]],
         "power": [power(c) for c in cases["power"]],
         "quantile": [quantiles(c) for c in cases["quantile"]],

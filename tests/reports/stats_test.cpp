@@ -132,6 +132,22 @@ json generate_cases() {
     cases["holm"].push_back({{"p", p}});
     cases["quantile"].push_back({{"x", x}, {"q", {0.0, 0.025, 0.5, 0.975, 1.0}}});
   }
+  // Studies: 1-4 experiments of 2-10 paired seeds, a quarter on a coarse grid (ties for the U).
+  cases["aggregate"] = json::array();
+  for (int i = 0; i < 16; ++i) {
+    json strata = json::array();
+    const int experiments = 1 + i % 4;
+    for (int e = 0; e < experiments; ++e) {
+      const std::size_t n = static_cast<std::size_t>(2 + (i * 7 + e * 3) % 9);
+      const double grid = i % 4 == 1 ? 1.0 / 32 : 0.0;
+      std::vector<double> y = draw(gen, n, 0.8, 0.05, grid);
+      std::vector<double> shift = draw(gen, n, (unit(gen) - 0.4) * 0.05, 0.03, grid);
+      json stratum = json::array();
+      for (std::size_t k = 0; k < n; ++k) stratum.push_back({y[k] + shift[k], y[k]});
+      strata.push_back(stratum);
+    }
+    cases["aggregate"].push_back({{"strata", strata}, {"seed", 1000 + i}, {"resamples", 400}});
+  }
   for (double d : {0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, -0.7}) {
     cases["power"].push_back({{"d_z", d}, {"n", {2, 3, 5, 10, 50, 200}}});
   }
@@ -207,6 +223,30 @@ void check_TostMatchesTwoOneSidedTtests(const json& cases, const json& answers) 
   EXPECT_GT(compared, 280u);
   EXPECT_GT(equivalent, 20u);             // both verdicts are exercised
   EXPECT_LT(equivalent, compared - 20u);
+}
+
+void check_AggregatesMatchRliableRecipe(const json& cases, const json& answers) {
+  for (std::size_t i = 0; i < cases["aggregate"].size(); ++i) {
+    const json& c = cases["aggregate"][i];
+    const json& a = answers["aggregate"][i];
+    const std::string tag = ", case " + std::to_string(i);
+    PairedStrata strata;
+    for (const auto& st : c["strata"]) {
+      strata.emplace_back();
+      for (const auto& pr : st) strata.back().emplace_back(pr[0].get<double>(), pr[1].get<double>());
+    }
+    EXPECT_TRUE(close(pooled_iqm_of_differences(strata), a["iqm"], "IQM vs trim_mean" + tag));
+    EXPECT_TRUE(close(mean_probability_of_improvement(strata), a["poi"], "P(improvement) vs Mann-Whitney U" + tag));
+    const auto seed = c["seed"].get<uint64_t>();
+    const auto resamples = c["resamples"].get<std::size_t>();
+    BootstrapCi iqm = stratified_bootstrap_ci(strata, pooled_iqm_of_differences, seed, resamples);
+    BootstrapCi poi = stratified_bootstrap_ci(strata, mean_probability_of_improvement, seed, resamples);
+    ASSERT_TRUE(iqm.ci && poi.ci) << tag;
+    EXPECT_TRUE(close(iqm.ci->lower, a["iqm_ci"][0], "IQM bootstrap lower" + tag));
+    EXPECT_TRUE(close(iqm.ci->upper, a["iqm_ci"][1], "IQM bootstrap upper" + tag));
+    EXPECT_TRUE(close(poi.ci->lower, a["poi_ci"][0], "P(improvement) bootstrap lower" + tag));
+    EXPECT_TRUE(close(poi.ci->upper, a["poi_ci"][1], "P(improvement) bootstrap upper" + tag));
+  }
 }
 
 void check_WelchMatchesTtestIndUnequalVar(const json& cases, const json& answers) {
@@ -316,6 +356,10 @@ TEST(StatsVsScipy, AllStatisticsAgree) {
     check_WelchMatchesTtestIndUnequalVar(cases, answers);
   }
   {
+    SCOPED_TRACE("study aggregates (IQM, probability of improvement, stratified bootstrap)");
+    check_AggregatesMatchRliableRecipe(cases, answers);
+  }
+  {
     SCOPED_TRACE("paired TOST");
     check_TostMatchesTwoOneSidedTtests(cases, answers);
   }
@@ -335,6 +379,28 @@ TEST(StatsVsScipy, AllStatisticsAgree) {
     SCOPED_TRACE("QuantileMatchesNumpyPercentile");
     check_QuantileMatchesNumpyPercentile(cases, answers);
   }
+}
+
+TEST(Stats, AggregatesOnHandMadeCases) {
+  EXPECT_DOUBLE_EQ(interquartile_mean({1, 2, 3, 4, 5, 6, 7, 100}), 4.5);  // 2 cut from each end
+  EXPECT_DOUBLE_EQ(interquartile_mean({1, 2, 3}), 2.0);                   // int(3 / 4) = 0 cut
+  EXPECT_DOUBLE_EQ(probability_of_improvement({2, 3}, {1, 3}), 0.625);   // (1 + 0 + 1 + 0.5) / 4
+  EXPECT_DOUBLE_EQ(probability_of_improvement({1}, {1}), 0.5);
+  EXPECT_THROW(interquartile_mean({}), std::invalid_argument);
+  // One stratum of one pair: a value, no interval.
+  BootstrapCi one = stratified_bootstrap_ci({{{0.9, 0.8}}}, pooled_iqm_of_differences, 1, 100);
+  ASSERT_TRUE(one.mean);
+  EXPECT_NEAR(*one.mean, 0.1, 1e-15);
+  EXPECT_FALSE(one.ci);
+  // Same seed, same interval; another seed, another.
+  PairedStrata s = {{{0.9, 0.8}, {0.85, 0.8}, {0.7, 0.75}}, {{0.6, 0.5}, {0.65, 0.6}}};
+  BootstrapCi a = stratified_bootstrap_ci(s, pooled_iqm_of_differences, 3, 500);
+  BootstrapCi b = stratified_bootstrap_ci(s, pooled_iqm_of_differences, 3, 500);
+  BootstrapCi c = stratified_bootstrap_ci(s, pooled_iqm_of_differences, 4, 500);
+  ASSERT_TRUE(a.ci && b.ci && c.ci);
+  EXPECT_EQ(a.ci->lower, b.ci->lower);
+  EXPECT_EQ(a.ci->upper, b.ci->upper);
+  EXPECT_TRUE(a.ci->lower != c.ci->lower || a.ci->upper != c.ci->upper);
 }
 
 TEST(Stats, TostWithoutSpreadOrWithABadMarginSaysSo) {
