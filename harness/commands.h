@@ -15,6 +15,7 @@ int cmd_merge(const Args& args);
 int cmd_report(const Args& args);
 int cmd_query(const Args& args);
 int cmd_strategies(const Args& args);
+int cmd_status(const Args& args);
 
 // Exit statuses.
 constexpr int kExitOk = 0;

@@ -19,7 +19,8 @@ commands:
   pretrain     train a backbone on a source data set and save a checkpoint
   run          run an experiment file's paired, seeded trials into a SQLite database
   merge        combine the databases of a sharded run (harness run --shard I/N) into one
-  report       write the statistical comparison (markdown, HTML, CSV, figures)
+  report       write the statistical comparison (markdown, HTML, CSV, figures); several experiments: a study
+  status       a running or finished study at a glance: trials per strategy, running steps, time left
   query        run a read-only SQL query on a results database
   strategies   list the strategy plugins, or show one's parameters
 )";
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
   const std::map<std::string, Command> commands = {
       {"pretrain", harness::cmd_pretrain}, {"run", harness::cmd_run},       {"merge", harness::cmd_merge},
       {"report", harness::cmd_report},     {"query", harness::cmd_query},
-      {"strategies", harness::cmd_strategies},
+      {"strategies", harness::cmd_strategies}, {"status", harness::cmd_status},
   };
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     std::cout << kUsage;
