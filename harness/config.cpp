@@ -237,8 +237,8 @@ DataSpec read_data_spec(const Resolver& r) {
   }
   if (data.dataset == "image-folder") {
     if (data.path.empty()) {
-      throw ConfigError(r.raw("data.path").second.describe("data.path") +
-                        ": dataset = image-folder needs path = DIR (one subfolder per class, or train/ and test/)");
+      throw ConfigError("data.path: dataset = image-folder needs path = DIR (one subfolder per class, or train/ and "
+                        "test/)");
     }
     if (data.resize > 0 && data.image_size > data.resize) {
       throw ConfigError(r.raw("data.image_size").second.describe("data.image_size") + ": " +
