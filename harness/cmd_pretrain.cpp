@@ -2,6 +2,7 @@
 // that `harness run` rebuilds the backbone from alone.
 #include "harness/cli_options.h"
 #include "harness/commands.h"
+#include "harness/config.h"
 #include "harness/data/task.h"
 #include "harness/device.h"
 #include "harness/errors.h"
@@ -31,26 +32,29 @@ bool same_settings(const CheckpointMeta& meta, const PretrainOptions& options, c
          meta.source_dataset == data.dataset && meta.source_classes == data.classes;
 }
 
+// The older pretrain spellings of the shared [data] keys, kept so existing scripts run.
+const std::pair<const char*, const char*> kDataAliases[] = {
+    {"dataset", "data.dataset"}, {"data-path", "data.path"}, {"classes", "data.classes"},
+    {"test-fraction", "data.test_fraction"}};
+
 }  // namespace
 
 int cmd_pretrain(const Args& args) {
   PretrainOptions options;
-  DataSpec data;
-  std::string out, classes, device_spec, config_file, seed;
+  std::string out, device_spec, config_file, seed;
   int threads = 0;
   po::options_description desc(
       "harness pretrain --out FILE [options]\n\nTrains a backbone (Adam) on a source data set, prints the source "
       "test accuracy and throughput, and saves a checkpoint with its metadata. An existing checkpoint trained with "
       "the same settings is reused (use --force to retrain).\nOptions may also come from --config FILE (INI, "
-      "key = value, same names without dashes); the command line wins.\n\noptions");
+      "key = value, same names without dashes; the data keys in a [data] section, as in an experiment file); the "
+      "command line wins.\n\noptions");
   desc.add_options()("help,h", "show this help")("config", po::value<std::string>(&config_file), "options file")(
       "out", po::value<std::string>(&out), "checkpoint file to write (required)")(
       "arch", po::value<std::string>(&options.arch.arch)->default_value("convnet"), "convnet | vgg | resnet")(
-      "dataset", po::value<std::string>(&data.dataset)->default_value("fashion-mnist"),
-      "source data set: fashion-mnist | mnist-digits | idx | cifar10 | cifar100 | cifar100-coarse")(
-      "data-path", po::value<std::string>(&data.path)->default_value(""), "folder of the data set files")(
-      "classes", po::value<std::string>(&classes)->default_value(""), "source class subset: 0-4 or 0,2,4 (all)")(
-      "test-fraction", po::value<double>(&data.test_fraction)->default_value(0.2), "mnist-digits test share")(
+      "dataset", po::value<std::string>(), "= --data.dataset (source data set; default here fashion-mnist)")(
+      "data-path", po::value<std::string>(), "= --data.path")("classes", po::value<std::string>(), "= --data.classes")(
+      "test-fraction", po::value<std::string>(), "= --data.test_fraction")(
       "epochs", po::value<int64_t>(&options.epochs)->default_value(2), "training epochs")(
       "batch-size", po::value<int64_t>(&options.batch_size)->default_value(256), "batch size")(
       "lr", po::value<double>(&options.lr)->default_value(1e-3), "Adam learning rate")(
@@ -60,6 +64,9 @@ int cmd_pretrain(const Args& args) {
       "device", po::value<std::string>(&device_spec)->default_value("auto"), "auto | cpu | cuda | cuda:K")(
       "threads", po::value<int>(&threads)->default_value(0), "CPU threads (0 = all cores)")(
       "force", "retrain even when --out holds a checkpoint with the same settings");
+  po::options_description data_keys("data keys (shared with `harness run`)");
+  add_data_options(data_keys);
+  desc.add(data_keys);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   if (vm.count("help")) {
@@ -77,17 +84,28 @@ int cmd_pretrain(const Args& args) {
     }
   }
   po::notify(vm);
+  for (const auto& [alias, key] : kDataAliases) {
+    if (!vm.count(alias)) continue;
+    if (vm.count(key)) throw ConfigError(std::string("pretrain: --") + alias + " and --" + key + " both given");
+    vm.insert({key, vm[alias]});
+  }
   // Every option is checked before anything is read or computed from it.
   if (out.empty()) throw ConfigError("pretrain: --out FILE is required (where to save the checkpoint)");
-  if (!classes.empty()) data.classes = parse_class_list(classes);
+  DataSpec data;
+  try {
+    data = load_data_spec(vm, {{"data.dataset", "fashion-mnist"}});
+  } catch (const ConfigError& e) {
+    // Name the option as the user spelled it.
+    for (const auto& [alias, key] : kDataAliases) {
+      if (vm.count(alias) && std::string(e.what()).find(key) != std::string::npos) {
+        throw ConfigError("pretrain: " + std::string(e.what()) + " (given as --" + alias + ")");
+      }
+    }
+    throw;
+  }
   options.seed = parse_unsigned_option(seed, "pretrain: --seed");
   options.threads = threads;
   check_pretrain_options(options);
-  if (!(data.test_fraction >= 0 && data.test_fraction < 1)) {
-    std::ostringstream message;
-    message << "pretrain: --test-fraction must be in [0, 1), got " << data.test_fraction;
-    throw ConfigError(message.str());
-  }
 
   if (std::filesystem::exists(out) && !vm.count("force")) {
     const CheckpointMeta meta = read_checkpoint_meta(out);
@@ -107,6 +125,7 @@ int cmd_pretrain(const Args& args) {
   data.normalize = true;
   std::cerr << "pretrain: loading " << data.dataset << "\n";
   Split source = load_task(data);
+  for (const std::string& note : source.notes) std::cerr << "pretrain: " << note << "\n";
   options.arch.in_channels = source.train.images.size(1);
   options.arch.image_size = source.train.images.size(2);
   std::cerr << "pretrain: " << options.arch.arch << " on " << source.train.size() << " training images, "

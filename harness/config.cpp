@@ -2,6 +2,7 @@
 // command line, --help and the resolved text recorded with every experiment.
 #include "harness/config.h"
 
+#include "harness/data/image_folder.h"
 #include "harness/errors.h"
 #include "harness/limits.h"
 
@@ -42,12 +43,18 @@ constexpr KeySpec kKeys[] = {
     {"backbone.in_channels", Kind::Int, "1", "input channels of a TorchScript backbone"},
     {"backbone.image_size", Kind::Int, "28", "input image size of a TorchScript backbone"},
     {"data.dataset", Kind::Text, "mnist-digits",
-     "target data set: mnist-digits | fashion-mnist | idx | cifar10 | cifar100 | cifar100-coarse"},
+     "target data set: mnist-digits | fashion-mnist | idx | cifar10 | cifar100 | cifar100-coarse | image-folder"},
     {"data.path", Kind::Text, "", "folder of the data set files (empty: the data set's default)"},
     {"data.classes", Kind::Text, "", "class subset, relabeled in order: 5-9 or 0,2,4 (empty: all)"},
-    {"data.test_fraction", Kind::Real, "0.2", "test share of each class (mnist-digits)"},
-    {"data.split_seed", Kind::Int, "0", "seed of the train/test split (mnist-digits)"},
+    {"data.test_fraction", Kind::Real, "0.2",
+     "test share of each class (mnist-digits; image-folder without train/ and test/ folders)"},
+    {"data.split_seed", Kind::Int, "0", "seed of the train/test split (mnist-digits, image-folder)"},
     {"data.normalize", Kind::Bool, "true", "per-channel normalization with target-train statistics"},
+    {"data.channels", Kind::Int, "3", "image-folder: 1 (gray) | 3 (RGB); every image is converted"},
+    {"data.resize", Kind::Int, "0", "image-folder: shorter side to this, bilinear (0: native size)"},
+    {"data.image_size", Kind::Int, "0", "image-folder: center crop to this square (0: no crop)"},
+    {"data.unknown_files", Kind::Text, "skip",
+     "image-folder: files not named .png/.jpg/.jpeg: skip (counted) | refuse"},
     {"train.steps", Kind::Int, "100", "training steps per trial"},
     {"train.batch_size", Kind::Int, "256", "training batch size N"},
     {"train.lr", Kind::Real, "1e-4", "Adam learning rate gamma, all parameters"},
@@ -56,7 +63,9 @@ constexpr KeySpec kKeys[] = {
     {"train.eval_every", Kind::Int, "10", "then evaluate every this many steps (and at the last)"},
     {"train.eval_batch_size", Kind::Int, "128", "batch size of test evaluation (small batches stay in cache)"},
     {"train.max_test_examples", Kind::Int, "0", "0: whole test split; else a subset fixed per seed"},
-    {"train.hflip", Kind::Bool, "false", "random horizontal flip of training batches"},
+    {"train.hflip", Kind::Bool, "false", "random horizontal flip of training batches (= augment flip)"},
+    {"train.augment", Kind::Text, "none",
+     "training augmentation: none | flip | crop_flip (random-resized-crop, torchvision's ranges, then flip)"},
     {"train.optimizer", Kind::Text, "adam", "adam | adamw | sgd"},
     {"train.betas", Kind::Text, "0.9, 0.999", "adam/adamw: beta1, beta2"},
     {"train.eps", Kind::Real, "1e-8", "adam/adamw: epsilon"},
@@ -130,15 +139,19 @@ struct Origin {
 
 class Resolver {
  public:
-  Resolver(const po::variables_map& cli, const po::variables_map& file_vm, std::string file)
-      : cli_(cli), file_vm_(file_vm), file_(std::move(file)) {}
+  Resolver(const po::variables_map& cli, const po::variables_map& file_vm, std::string file,
+           std::map<std::string, std::string> defaults = {})
+      : cli_(cli), file_vm_(file_vm), file_(std::move(file)), defaults_(std::move(defaults)) {}
 
   // The value of `key`: command line, else file, else default.
   std::pair<std::string, Origin> raw(const std::string& key) const {
     if (cli_.count(key)) return {cli_[key].as<std::string>(), Origin{}};
     if (file_vm_.count(key)) return {trim(file_vm_[key].as<std::string>()), Origin{file_, find_line(file_, key)}};
+    if (auto it = defaults_.find(key); it != defaults_.end()) return {it->second, Origin{"(default)", 0}};
     return {find_key(key)->default_value, Origin{"(default)", 0}};
   }
+
+  bool is_default(const std::string& key) const { return !cli_.count(key) && !file_vm_.count(key); }
 
   std::string text(const std::string& key) const { return raw(key).first; }
 
@@ -183,6 +196,7 @@ class Resolver {
   const po::variables_map& cli_;
   const po::variables_map& file_vm_;
   std::string file_;
+  std::map<std::string, std::string> defaults_;
 };
 
 std::string section_of(const std::string& key) { return key.substr(0, key.find('.')); }
@@ -197,7 +211,68 @@ std::string keys_in_section(const std::string& section) {
   return out;
 }
 
+// The [data] keys into a DataSpec: one reading for `harness run` and `harness pretrain`.
+DataSpec read_data_spec(const Resolver& r) {
+  DataSpec data;
+  data.dataset = r.text("data.dataset");
+  data.path = r.text("data.path");
+  const std::string classes = r.text("data.classes");
+  if (!classes.empty()) data.classes = parse_class_list(classes);
+  data.test_fraction = r.real("data.test_fraction", 0.0);
+  if (data.test_fraction >= 1.0) {
+    throw ConfigError(r.raw("data.test_fraction").second.describe("data.test_fraction") + ": must be below 1");
+  }
+  data.split_seed = static_cast<uint64_t>(r.integer("data.split_seed", 0));
+  data.normalize = r.boolean("data.normalize");
+  data.channels = r.integer("data.channels", 1);
+  if (data.channels != 1 && data.channels != 3) {
+    throw ConfigError(r.raw("data.channels").second.describe("data.channels") + ": '" + r.text("data.channels") +
+                      "' is not 1 (gray) or 3 (RGB)");
+  }
+  data.resize = r.integer("data.resize", 0);
+  data.image_size = r.integer("data.image_size", 0);
+  {
+    const auto [value, origin] = r.raw("data.unknown_files");
+    data.unknown_files = parse_unknown_files(value, origin.describe("data.unknown_files"));
+  }
+  if (data.dataset == "image-folder") {
+    if (data.path.empty()) {
+      throw ConfigError("data.path: dataset = image-folder needs path = DIR (one subfolder per class, or train/ and "
+                        "test/)");
+    }
+    if (data.resize > 0 && data.image_size > data.resize) {
+      throw ConfigError(r.raw("data.image_size").second.describe("data.image_size") + ": " +
+                        std::to_string(data.image_size) + " is larger than data.resize " +
+                        std::to_string(data.resize) + " (the crop would not fit)");
+    }
+  } else {
+    for (const char* key : {"data.channels", "data.resize", "data.image_size", "data.unknown_files"}) {
+      if (!r.is_default(key)) {
+        throw ConfigError(r.raw(key).second.describe(key) + ": applies to dataset = image-folder only (dataset is '" +
+                          data.dataset + "')");
+      }
+    }
+  }
+  return data;
+}
+
+void add_options(po::options_description& desc, const std::string& only_section) {
+  for (const KeySpec& spec : kKeys) {
+    if (!only_section.empty() && section_of(spec.key) != only_section) continue;
+    std::string help = spec.help;
+    if (*spec.default_value) help += " [default: " + std::string(spec.default_value) + "]";
+    desc.add_options()(spec.key, po::value<std::string>()->value_name("V"), help.c_str());
+  }
+}
+
 }  // namespace
+
+void add_data_options(po::options_description& desc) { add_options(desc, "data"); }
+
+DataSpec load_data_spec(const po::variables_map& options, const std::map<std::string, std::string>& defaults) {
+  const po::variables_map no_file;
+  return read_data_spec(Resolver(options, no_file, "", defaults));
+}
 
 std::vector<int64_t> parse_seeds(const std::string& text, const std::string& key) {
   const std::string t = trim(text);
@@ -273,11 +348,7 @@ std::vector<StrategyEntry> parse_strategy_list(const std::string& text, const st
 }
 
 void add_experiment_options(po::options_description& desc) {
-  for (const KeySpec& spec : kKeys) {
-    std::string help = spec.help;
-    if (*spec.default_value) help += " [default: " + std::string(spec.default_value) + "]";
-    desc.add_options()(spec.key, po::value<std::string>()->value_name("V"), help.c_str());
-  }
+  add_options(desc, "");
   desc.add_options()("param", po::value<std::vector<std::string>>()->composing()->value_name("L.K=V"),
                      "strategy parameter: LABEL.KEY=VALUE (repeatable; like [strategy.LABEL] KEY=VALUE)");
 }
@@ -371,17 +442,9 @@ ExperimentConfig load_experiment(const po::variables_map& cli, const std::string
                       ": [backbone] needs exactly one of 'checkpoint' or 'torchscript'");
   }
 
-  config.data.dataset = r.text("data.dataset");
-  config.data.path = r.text("data.path");
-  const std::string classes = r.text("data.classes");
-  if (!classes.empty()) config.data.classes = parse_class_list(classes);
-  config.data.test_fraction = r.real("data.test_fraction", 0.0);
-  if (config.data.test_fraction >= 1.0) {
-    throw ConfigError(r.raw("data.test_fraction").second.describe("data.test_fraction") +
-                      ": must be below 1");
-  }
-  config.data.split_seed = static_cast<uint64_t>(r.integer("data.split_seed", 0));
-  config.data.normalize = r.boolean("data.normalize");
+  config.data = read_data_spec(r);
+  // The label order is part of what the trials mean: recorded (and hashed) with the experiment.
+  if (config.data.dataset == "image-folder") config.data.class_names = image_folder_classes(config.data.path);
 
   TrainConfig& t = config.train;
   t.steps = r.integer("train.steps", 1);
@@ -393,6 +456,14 @@ ExperimentConfig load_experiment(const po::variables_map& cli, const std::string
   t.eval_batch_size = r.integer("train.eval_batch_size", 1);
   t.max_test_examples = r.integer("train.max_test_examples", 0);
   t.hflip = r.boolean("train.hflip");
+  {
+    const auto [value, origin] = r.raw("train.augment");
+    t.augment = parse_augment(value, origin.describe("train.augment"));
+    if (t.hflip && t.augment != Augment::None) {
+      throw ConfigError(origin.describe("train.augment") + ": train.hflip = true is the older spelling of augment = "
+                        "flip; give only train.augment");
+    }
+  }
   {
     const auto [value, origin] = r.raw("train.precision");
     t.precision = parse_precision(value, origin.describe("train.precision"));
@@ -462,7 +533,14 @@ std::string ExperimentConfig::resolved_text() const {
   out << "\n[data]\ndataset = " << data.dataset << "\npath = " << data.path << "\nclasses = "
       << list(data.classes, [](int64_t c) { return std::to_string(c); })
       << "\ntest_fraction = " << data.test_fraction << "\nsplit_seed = " << data.split_seed
-      << "\nnormalize = " << (data.normalize ? "true" : "false") << "\n\n";
+      << "\nnormalize = " << (data.normalize ? "true" : "false") << "\n";
+  // Keys added after the first studies appear only when used, so recorded experiments keep their hash.
+  if (data.dataset == "image-folder") {
+    out << "channels = " << data.channels << "\nresize = " << data.resize << "\nimage_size = " << data.image_size
+        << "\nunknown_files = " << unknown_files_name(data.unknown_files) << "\nclass_names = "
+        << list(data.class_names, [](const std::string& name) { return name; }) << "\n";
+  }
+  out << "\n";
   out << "[train]\nsteps = " << train.steps << "\nbatch_size = " << train.batch_size << "\nlr = " << train.lr
       << "\nweight_decay = " << train.weight_decay << "\ndense_eval_steps = " << train.dense_eval_steps
       << "\neval_every = " << train.eval_every << "\neval_batch_size = " << train.eval_batch_size
@@ -482,6 +560,7 @@ std::string ExperimentConfig::resolved_text() const {
   if (o.lr_step_size != paper.lr_step_size) out << "lr_step_size = " << o.lr_step_size << "\n";
   if (o.lr_gamma != paper.lr_gamma) out << "lr_gamma = " << o.lr_gamma << "\n";
   if (train.label_smoothing != 0.0) out << "label_smoothing = " << train.label_smoothing << "\n";
+  if (train.augment != Augment::None) out << "augment = " << augment_name(train.augment) << "\n";
   for (const StrategyEntry& e : strategies) {
     if (e.params.empty()) continue;
     out << "\n[strategy." << e.label << "]\n";

@@ -47,7 +47,8 @@ struct TrainConfig {
   int64_t eval_every = 10;        // then every this many steps (and at the last step)
   int64_t eval_batch_size = 128;  // small batches stay in cache: 2x faster than 1024 on one thread
   int64_t max_test_examples = 0;  // 0 = the whole test split; otherwise a seeded subset
-  bool hflip = false;             // random horizontal flip of training batches
+  bool hflip = false;             // random horizontal flip of training batches (the older augment = flip)
+  Augment augment = Augment::None;  // none | flip | crop_flip, drawn per trial seed
   Precision precision = Precision::Fp32;
   OptimizerSettings optimizer;  // optimizer, its settings, the lr schedule and ramp
   double label_smoothing = 0.0; // eps of (1 - eps) y + eps / C in the training objective
@@ -76,8 +77,17 @@ struct ExperimentConfig {
 // Adds every experiment key as --section.key to `desc` (for --help and parsing).
 void add_experiment_options(boost::program_options::options_description& desc);
 
+// Adds only the [data] keys as --data.KEY: the data keys `harness pretrain` shares with `run`.
+void add_data_options(boost::program_options::options_description& desc);
+
+// Reads the [data] keys from parsed options (values missing there take `defaults`, then the
+// table's defaults). Throws ConfigError naming the key.
+DataSpec load_data_spec(const boost::program_options::variables_map& options,
+                        const std::map<std::string, std::string>& defaults = {});
+
 // Builds the configuration from parsed command-line values and an optional
-// experiment file. Throws ConfigError.
+// experiment file; for dataset = image-folder it lists the class folders, recorded in the
+// resolved text. Throws ConfigError, or DataError for a missing image folder.
 ExperimentConfig load_experiment(const boost::program_options::variables_map& cli,
                                  const std::string& experiment_file);
 

@@ -175,6 +175,7 @@ std::string current_exception_message(const LoadedStrategy& strategy) {
 void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& store, int64_t experiment_id,
           const torch::Device& device, bool show_progress) {
   Split data = load_task(config.data);
+  for (const std::string& note : data.notes) std::cerr << "data: " << note << "\n";
   for (const auto& [split, part] : {std::pair<const char*, const Dataset*>{"training", &data.train}, {"test", &data.test}}) {
     if (part->size() == 0) {
       throw DataError("data set '" + config.data.dataset + "'" +

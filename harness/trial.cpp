@@ -2,6 +2,7 @@
 // training batch before the update, as PROTOCOL.md defines it.
 #include "harness/trial.h"
 
+#include "harness/data/transforms.h"
 #include "harness/device.h"
 #include "harness/measurements.h"
 #include "harness/optimizer.h"
@@ -130,7 +131,7 @@ class TrainingFeatureSource final : public sdk::FeatureSource {
 TrialSeeds TrialSeeds::from(int64_t seed) {
   const uint64_t base = splitmix64(static_cast<uint64_t>(seed) ^ 0x5EED5EED5EED5EEDULL);
   return {splitmix64(base + 1), splitmix64(base + 2), splitmix64(base + 3), splitmix64(base + 4),
-          splitmix64(base + 5)};
+          splitmix64(base + 5), splitmix64(base + 6)};
 }
 
 bool is_eval_step(const TrainConfig& train, int64_t step) {
@@ -201,6 +202,9 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
 
   auto batch_gen = cpu_generator(seeds.batches);
   auto flip_gen = cpu_generator(seeds.flips);
+  // Crop boxes come from their own stream, so turning crops on leaves the flips as they were.
+  SplitMix64 crop_rng(seeds.crops);
+  const bool flips = cfg.hflip || cfg.augment != Augment::None;
   const int64_t n_train = train_set.size();
   if (n_train == 0) throw TrialFailure("the training split has no images: nothing to fine-tune on");
   if (test_labels.size(0) == 0) throw TrialFailure("the test split has no images: nothing to evaluate on");
@@ -217,7 +221,8 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
     const auto index = order.slice(0, slot * batch, (slot + 1) * batch);
     auto x = train_set.images.index_select(0, index);
     const auto y = train_set.labels.index_select(0, index);
-    if (cfg.hflip) {
+    if (cfg.augment == Augment::CropFlip) x = random_resized_crop(x, crop_rng);
+    if (flips) {
       const auto flip = torch::rand({batch}, flip_gen).lt(0.5).to(device).view({-1, 1, 1, 1});
       x = torch::where(flip, x.flip({3}), x);
     }

@@ -20,10 +20,10 @@
 namespace harness {
 
 // Seeds derived from a trial seed. The same trial seed gives every strategy
-// the same batch order, evaluation subset, flips and training-feature subset (the
+// the same batch order, evaluation subset, flips, crops and training-feature subset (the
 // paired design); the head's initial draw also comes from it.
 struct TrialSeeds {
-  uint64_t batches, head, eval_subset, flips, feature_subset;
+  uint64_t batches, head, eval_subset, flips, feature_subset, crops;
   static TrialSeeds from(int64_t seed);
 };
 

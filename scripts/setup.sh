@@ -10,6 +10,7 @@ packages=(
   libtorch-dev libopenblas0-pthread
   libboost-dev libboost-program-options-dev libboost-filesystem-dev libboost-iostreams-dev
   libsqlite3-dev sqlite3 zlib1g-dev nlohmann-json3-dev
+  libpng-dev libjpeg62-turbo-dev
   libgtest-dev libgmock-dev
   libgnuplot-iostream-dev gnuplot-nox
   dataset-fashion-mnist

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace harness {
 
@@ -14,6 +15,7 @@ struct Dataset {
   torch::Tensor labels;     // int64 [N], values in [0, num_classes)
   int64_t num_classes = 0;  // classes after any relabeling
   std::string origin;       // where it came from (file or folder), for messages
+  std::vector<std::string> class_names;  // name of each label where the files name them (image folders)
 
   int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
 };
@@ -22,6 +24,7 @@ struct Dataset {
 struct Split {
   Dataset train;
   Dataset test;
+  std::vector<std::string> notes;  // what the loader wants the user told (files it skipped)
 };
 
 }  // namespace harness

@@ -7,10 +7,10 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <numeric>
 #include <sstream>
 #include <vector>
 
+#include "harness/data/seeded_split.h"
 #include "harness/errors.h"
 
 namespace harness {
@@ -137,36 +137,6 @@ std::vector<float> read_digits_file(const std::string& path) {
   return values;
 }
 
-// SplitMix64 (Steele, Lea, Flood 2014): a fixed, portable generator, so a split seed
-// selects the same test images with every compiler and LibTorch version.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, bound) by the multiply-shift map; its bias is below 2^-40 here.
-  uint64_t below(uint64_t bound) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * bound) >> 64);
-  }
-
- private:
-  uint64_t state_;
-};
-
-std::vector<int64_t> seeded_permutation(int64_t n, uint64_t seed) {
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  SplitMix64 rng(seed);
-  for (int64_t i = n - 1; i > 0; --i) {  // Fisher-Yates
-    std::swap(order[static_cast<size_t>(i)], order[rng.below(static_cast<uint64_t>(i) + 1)]);
-  }
-  return order;
-}
-
 Dataset make_dataset(int64_t n, std::string origin) {
   Dataset data;
   data.images = torch::empty({n, 1, kMnistDigitsSide, kMnistDigitsSide}, torch::kFloat32);
@@ -191,12 +161,7 @@ Split load_mnist_digits(const std::string& dir, double test_fraction, uint64_t s
     per_class.push_back(read_digits_file(dir + "/" + std::to_string(digit) + ".json"));
     const int64_t n = static_cast<int64_t>(per_class.back().size()) / kPixels;
     const int64_t k = std::llround(static_cast<double>(n) * test_fraction);
-    // Each class has its own stream, so one file's size does not move another's split.
-    const std::vector<int64_t> order =
-        seeded_permutation(n, split_seed * 0x100000001B3ull + static_cast<uint64_t>(digit));
-    std::vector<bool> test(static_cast<size_t>(n), false);
-    for (int64_t i = 0; i < k; ++i) test[static_cast<size_t>(order[static_cast<size_t>(i)])] = true;
-    is_test.push_back(std::move(test));
+    is_test.push_back(seeded_test_mask(n, test_fraction, split_seed, digit));
     n_test += k;
     n_train += n - k;
   }

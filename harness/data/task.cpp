@@ -6,6 +6,7 @@
 #include "harness/data/cifar_reader.h"
 #include "harness/data/file_bytes.h"
 #include "harness/data/idx_reader.h"
+#include "harness/data/image_folder.h"
 #include "harness/data/mnist_digits.h"
 #include "harness/errors.h"
 
@@ -35,8 +36,21 @@ void check_known(const std::string& dataset) {
 
 const std::vector<std::string>& dataset_names() {
   static const std::vector<std::string> kNames = {"fashion-mnist", "mnist-digits", "idx",
-                                                  "cifar10",       "cifar100",     "cifar100-coarse"};
+                                                  "cifar10",       "cifar100",     "cifar100-coarse",
+                                                  "image-folder"};
   return kNames;
+}
+
+ImageFolderOptions image_folder_options(const DataSpec& spec, int threads) {
+  ImageFolderOptions options;
+  options.channels = spec.channels;
+  options.resize = spec.resize;
+  options.image_size = spec.image_size;
+  options.unknown_files = spec.unknown_files;
+  options.test_fraction = spec.test_fraction;
+  options.split_seed = spec.split_seed;
+  options.threads = threads;
+  return options;
 }
 
 std::string default_data_dir() { return HARNESS_DEFAULT_DATA_DIR; }
@@ -64,6 +78,15 @@ Split load_task(const DataSpec& spec, const std::string& default_data_dir) {
     split = load_mnist_digits(path, spec.test_fraction, spec.split_seed);
   } else if (spec.dataset == "cifar10") {
     split = load_cifar_dir(path, CifarKind::Cifar10);
+  } else if (spec.dataset == "image-folder") {
+    split = load_image_folder(path, image_folder_options(spec));
+    if (!spec.class_names.empty() && split.train.class_names != spec.class_names) {
+      std::string recorded, found;
+      for (const std::string& name : spec.class_names) recorded += (recorded.empty() ? "" : ", ") + name;
+      for (const std::string& name : split.train.class_names) found += (found.empty() ? "" : ", ") + name;
+      throw DataError(path + ": class folders are now [" + found + "] but the configuration recorded [" + recorded +
+                      "]; the labels would mean other classes");
+    }
   } else if (spec.dataset == "cifar100") {
     split = load_cifar_dir(path, CifarKind::Cifar100Fine);
   } else {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "harness/data/dataset.h"
+#include "harness/data/image_folder.h"
 #include "harness/data/transforms.h"
 
 namespace harness {
@@ -17,19 +18,30 @@ struct DataSpec {
   // Folder of the files; empty = the data set's default (see resolve_data_path).
   std::string path;
   std::vector<int64_t> classes;  // subset relabeled 0..k-1 in this order; empty = all
-  double test_fraction = 0.2;    // mnist-digits only: test share of each class
-  uint64_t split_seed = 0;       // mnist-digits only: seed of the train/test split
+  double test_fraction = 0.2;    // mnist-digits, image-folder without train/test: test share of each class
+  uint64_t split_seed = 0;       // and the seed of that split
   bool normalize = true;         // per-channel, with the TRAIN split's statistics
+  // image-folder only:
+  int64_t channels = 3;          // 1 | 3, every image converted to it
+  int64_t resize = 0;            // shorter side to this; 0 = native size
+  int64_t image_size = 0;        // center crop to this square; 0 = no crop
+  UnknownFiles unknown_files = UnknownFiles::Skip;
+  // The class folders as the configuration recorded them (label i = class_names[i]); when set,
+  // load_task refuses a folder whose classes differ. Empty = take whatever the folder holds.
+  std::vector<std::string> class_names{};  // braces: aggregate initializers may leave it out without a warning
 };
 
-// "fashion-mnist", "mnist-digits", "idx", "cifar10", "cifar100", "cifar100-coarse".
+// The image-folder settings of a spec (threads: decoding threads, 0 = default).
+ImageFolderOptions image_folder_options(const DataSpec& spec, int threads = 0);
+
+// "fashion-mnist", "mnist-digits", "idx", "cifar10", "cifar100", "cifar100-coarse", "image-folder".
 const std::vector<std::string>& dataset_names();
 
 // The folder a spec reads: spec.path if given; else /usr/share/datasets/fashion-mnist for
 // fashion-mnist; for mnist-digits, $HARNESS_DATA_DIR/mnist-digits (or
 // $HARNESS_DATA_DIR/data/mnist-digits, whichever holds 0.json) when that variable is set,
 // else <default_data_dir>/mnist-digits. Throws ConfigError for an unknown data set (listing
-// the valid names) or for idx / cifar without a path.
+// the valid names) or for idx / cifar / image-folder without a path.
 std::string resolve_data_path(const DataSpec& spec, const std::string& default_data_dir);
 
 // The data folder compiled in: <source tree>/data, where scripts/setup.sh puts the digits.

@@ -1,10 +1,11 @@
-// Class selection, class-list parsing, per-channel normalization and random flips.
+// Class selection, class-list parsing, per-channel normalization, resizing, crops and flips.
 #include "harness/data/transforms.h"
 
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <sstream>
 
 #include "harness/errors.h"
@@ -102,6 +103,9 @@ Dataset select_classes(const Dataset& data, const std::vector<int64_t>& classes)
   out.labels = mapped.index_select(0, keep);
   out.num_classes = static_cast<int64_t>(classes.size());
   out.origin = data.origin + " classes [" + format_class_list(classes) + "]";
+  if (static_cast<int64_t>(data.class_names.size()) == data.num_classes) {
+    for (const int64_t c : classes) out.class_names.push_back(data.class_names[static_cast<size_t>(c)]);
+  }
   return out;
 }
 
@@ -137,6 +141,102 @@ torch::Tensor random_hflip(const torch::Tensor& batch, torch::Generator& gen) {
   TORCH_CHECK(batch.dim() == 4, "random_hflip expects an [N, C, H, W] batch, got ", batch.sizes());
   const auto flip = draw_flip_mask(batch.size(0), gen).to(batch.device()).view({-1, 1, 1, 1});
   return torch::where(flip, batch.flip({3}), batch);
+}
+
+torch::Tensor resize_bilinear(const torch::Tensor& images, int64_t height, int64_t width) {
+  TORCH_CHECK(images.dim() == 3 || images.dim() == 4, "resize_bilinear expects [C, H, W] or [N, C, H, W], got ",
+              images.sizes());
+  const bool single = images.dim() == 3;
+  const torch::Tensor batch = single ? images.unsqueeze(0) : images;
+  if (batch.size(2) == height && batch.size(3) == width) return images;
+  namespace F = torch::nn::functional;
+  const torch::Tensor out = F::interpolate(batch, F::InterpolateFuncOptions()
+                                                      .size(std::vector<int64_t>{height, width})
+                                                      .mode(torch::kBilinear)
+                                                      .align_corners(false));
+  return single ? out.squeeze(0) : out;
+}
+
+std::pair<int64_t, int64_t> shorter_side_size(int64_t height, int64_t width, int64_t size) {
+  if (height <= width) return {size, static_cast<int64_t>(static_cast<double>(size) * width / height)};
+  return {static_cast<int64_t>(static_cast<double>(size) * height / width), size};
+}
+
+CropBox center_crop_box(int64_t height, int64_t width, int64_t size) {
+  CropBox box;
+  box.height = box.width = size;
+  // nearbyint rounds half to even, as Python's round() in torchvision does.
+  box.top = static_cast<int64_t>(std::nearbyint((height - size) / 2.0));
+  box.left = static_cast<int64_t>(std::nearbyint((width - size) / 2.0));
+  return box;
+}
+
+CropBox draw_crop_box(int64_t height, int64_t width, SplitMix64& rng) {
+  const double area = static_cast<double>(height) * static_cast<double>(width);
+  const double log_min = std::log(kCropRatioMin), log_max = std::log(kCropRatioMax);
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const double target = area * (kCropScaleMin + (kCropScaleMax - kCropScaleMin) * rng.uniform());
+    const double ratio = std::exp(log_min + (log_max - log_min) * rng.uniform());
+    const auto w = static_cast<int64_t>(std::nearbyint(std::sqrt(target * ratio)));
+    const auto h = static_cast<int64_t>(std::nearbyint(std::sqrt(target / ratio)));
+    if (w > 0 && w <= width && h > 0 && h <= height) {
+      CropBox box;
+      box.height = h;
+      box.width = w;
+      box.top = static_cast<int64_t>(rng.below(static_cast<uint64_t>(height - h + 1)));
+      box.left = static_cast<int64_t>(rng.below(static_cast<uint64_t>(width - w + 1)));
+      return box;
+    }
+  }
+  // torchvision's fallback: the largest centered crop whose ratio is in range.
+  const double in_ratio = static_cast<double>(width) / static_cast<double>(height);
+  CropBox box;
+  if (in_ratio < kCropRatioMin) {
+    box.width = width;
+    box.height = static_cast<int64_t>(std::nearbyint(width / kCropRatioMin));
+  } else if (in_ratio > kCropRatioMax) {
+    box.height = height;
+    box.width = static_cast<int64_t>(std::nearbyint(height * kCropRatioMax));
+  } else {
+    box.width = width;
+    box.height = height;
+  }
+  box.top = (height - box.height) / 2;
+  box.left = (width - box.width) / 2;
+  return box;
+}
+
+torch::Tensor random_resized_crop(const torch::Tensor& batch, SplitMix64& rng) {
+  TORCH_CHECK(batch.dim() == 4, "random_resized_crop expects an [N, C, H, W] batch, got ", batch.sizes());
+  const int64_t height = batch.size(2), width = batch.size(3);
+  std::vector<torch::Tensor> out;
+  out.reserve(static_cast<size_t>(batch.size(0)));
+  for (int64_t i = 0; i < batch.size(0); ++i) {
+    const CropBox box = draw_crop_box(height, width, rng);
+    const torch::Tensor crop =
+        batch[i].slice(1, box.top, box.top + box.height).slice(2, box.left, box.left + box.width);
+    out.push_back(resize_bilinear(crop, height, width));
+  }
+  return torch::stack(out);
+}
+
+Augment parse_augment(const std::string& text, const std::string& where) {
+  if (text == "none") return Augment::None;
+  if (text == "flip") return Augment::Flip;
+  if (text == "crop_flip") return Augment::CropFlip;
+  throw ConfigError(where + ": '" + text + "' is not an augmentation (expected none | flip | crop_flip)");
+}
+
+const char* augment_name(Augment augment) {
+  switch (augment) {
+    case Augment::None:
+      return "none";
+    case Augment::Flip:
+      return "flip";
+    case Augment::CropFlip:
+      return "crop_flip";
+  }
+  return "none";
 }
 
 }  // namespace harness

@@ -204,5 +204,70 @@ TEST_F(ConfigTest, PrecisionIsReadCheckedAndRecordedOnlyWhenNotTheDefault) {
   EXPECT_THAT(msg, HasSubstr("'fp16' is not a precision; expected fp32, tf32 or bf16"));
 }
 
+// An image folder with classes "cat" and "dog" (no images needed: the config only lists the folders).
+std::string class_folders() {
+  const auto dir = std::filesystem::temp_directory_path() / ("config_test_images_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "dog");
+  std::filesystem::create_directories(dir / "cat");
+  return dir.string();
+}
+
+TEST_F(ConfigTest, ImageFolderKeysAreReadAndRecordedOnlyWhenUsed) {
+  const ExperimentConfig plain = load_experiment(cli({}), write(kValid));
+  for (const char* key : {"channels", "resize", "image_size", "unknown_files", "class_names", "augment"}) {
+    EXPECT_EQ(plain.resolved_text().find(key), std::string::npos) << key;  // recorded texts keep their hash
+  }
+  const std::string folder = class_folders();
+  const ExperimentConfig images = load_experiment(
+      cli({"--data.dataset", "image-folder", "--data.path", folder, "--data.channels", "1", "--data.resize", "32",
+           "--data.image_size", "28", "--data.unknown_files", "refuse", "--train.augment", "crop_flip"}),
+      write(kValid));
+  EXPECT_EQ(images.data.channels, 1);
+  EXPECT_EQ(images.data.resize, 32);
+  EXPECT_EQ(images.data.image_size, 28);
+  EXPECT_EQ(images.data.unknown_files, UnknownFiles::Refuse);
+  EXPECT_EQ(images.data.class_names, (std::vector<std::string>{"cat", "dog"}));
+  EXPECT_EQ(images.train.augment, Augment::CropFlip);
+  const std::string text = images.resolved_text();
+  EXPECT_THAT(text, HasSubstr("normalize = true\nchannels = 1\nresize = 32\nimage_size = 28\nunknown_files = refuse\n"
+                              "class_names = cat, dog\n"));
+  EXPECT_THAT(text, HasSubstr("augment = crop_flip\n"));
+  const ExperimentConfig flip = load_experiment(cli({"--train.augment", "flip"}), write(kValid));
+  EXPECT_EQ(flip.train.augment, Augment::Flip);
+}
+
+TEST_F(ConfigTest, ImageFolderKeysAreRefusedWithTheKeyNamed) {
+  const std::string folder = class_folders();
+  const std::vector<std::string> images = {"--data.dataset", "image-folder", "--data.path", folder};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = images;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return error_of(write(kValid), args);
+  };
+  EXPECT_THAT(with({"--data.channels", "2"}), AllOf(HasSubstr("data.channels"), HasSubstr("'2' is not 1 (gray) or 3")));
+  EXPECT_THAT(with({"--data.channels", "rgb"}), HasSubstr("data.channels"));
+  EXPECT_THAT(with({"--data.resize", "-1"}), AllOf(HasSubstr("data.resize"), HasSubstr("not an integer >= 0")));
+  EXPECT_THAT(with({"--data.resize", "24", "--data.image_size", "28"}),
+              AllOf(HasSubstr("data.image_size"), HasSubstr("larger than data.resize 24")));
+  EXPECT_THAT(with({"--data.unknown_files", "ignore"}),
+              AllOf(HasSubstr("data.unknown_files"), HasSubstr("'ignore' is not skip or refuse")));
+  EXPECT_THAT(with({"--train.augment", "mixup"}),
+              AllOf(HasSubstr("train.augment"), HasSubstr("'mixup' is not an augmentation (expected none | flip | crop_flip)")));
+  EXPECT_THAT(with({"--train.augment", "flip", "--train.hflip", "true"}),
+              AllOf(HasSubstr("train.augment"), HasSubstr("older spelling")));
+  EXPECT_THAT(error_of(write(kValid), {"--data.dataset", "image-folder"}),
+              AllOf(HasSubstr("data.path"), HasSubstr("image-folder needs path = DIR")));
+  // Image-folder keys on another data set would be silently ignored: refused instead.
+  EXPECT_THAT(error_of(write(kValid), {"--data.resize", "32"}),
+              AllOf(HasSubstr("data.resize"), HasSubstr("applies to dataset = image-folder only")));
+  // A missing folder is named when the configuration lists its classes.
+  try {
+    load_experiment(cli({"--data.dataset", "image-folder", "--data.path", folder + "/nope"}), write(kValid));
+    ADD_FAILURE() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr(folder + "/nope"), HasSubstr("no such folder")));
+  }
+}
+
 }  // namespace
 }  // namespace harness
