@@ -24,7 +24,7 @@ struct Dataset {
 struct Split {
   Dataset train;
   Dataset test;
-  std::vector<std::string> notes;  // what the loader wants the user told (files it skipped)
+  std::vector<std::string> notes = {};  // what the loader wants the user told (files it skipped)
 };
 
 }  // namespace harness
