@@ -170,7 +170,12 @@ class Resolver {
   // A finite number >= min_value (> when min_exclusive) and <= max_value.
   double real(const std::string& key, double min_value, double max_value = std::numeric_limits<double>::max(),
               bool min_exclusive = false) const {
-    const auto [value, origin] = raw(key);
+    return real_value(key, raw(key).first, min_value, max_value, min_exclusive);
+  }
+  // `value` (one alternative of the key's text) as real() checks it, errors naming the key's origin.
+  double real_value(const std::string& key, const std::string& value, double min_value,
+                    double max_value = std::numeric_limits<double>::max(), bool min_exclusive = false) const {
+    const Origin origin = raw(key).second;
     try {
       std::size_t used = 0;
       const double v = std::stod(value, &used);
@@ -325,6 +330,61 @@ std::vector<int64_t> parse_seeds(const std::string& text, const std::string& key
   return seeds;
 }
 
+std::vector<StrategyEntry> expand_sweeps(const std::vector<StrategyEntry>& entries,
+                                         const std::vector<std::string>& lr_texts, const std::vector<double>& lrs) {
+  std::vector<StrategyEntry> out;
+  for (const StrategyEntry& entry : entries) {
+    // The swept keys of this strategy and their alternatives, as written.
+    std::vector<std::pair<std::string, std::vector<std::string>>> axes;
+    for (const auto& [key, value] : entry.params) {
+      if (value.find('|') == std::string::npos) continue;
+      std::vector<std::string> alternatives = split(value, '|');
+      for (const std::string& a : alternatives) {
+        if (a.empty()) {
+          throw ConfigError("strategy." + entry.label + "." + key + ": '" + value +
+                            "' has an empty alternative; a sweep is 'a | b | c'");
+        }
+      }
+      axes.emplace_back(key, std::move(alternatives));
+    }
+    if (lrs.size() > 1) axes.emplace_back("lr", lr_texts);
+    if (axes.empty()) {
+      out.push_back(entry);
+      continue;
+    }
+    std::vector<std::size_t> at(axes.size(), 0);
+    for (;;) {
+      StrategyEntry v = entry;
+      v.base = entry.label;
+      std::string suffix;
+      for (std::size_t k = 0; k < axes.size(); ++k) {
+        const auto& [key, values] = axes[k];
+        const std::string& value = values[at[k]];
+        v.swept[key] = value;
+        suffix += (k ? ";" : "") + key + "=" + value;
+        if (key == "lr" && k == axes.size() - 1 && lrs.size() > 1) v.lr = lrs[at[k]];
+        else v.params[key] = value;
+      }
+      v.label = entry.label + "[" + suffix + "]";
+      out.push_back(std::move(v));
+      if (out.size() > kMaxStrategies) {
+        throw ConfigError("experiment.strategies: the sweeps expand to more than " + std::to_string(kMaxStrategies) +
+                          " strategies; sweep fewer values");
+      }
+      std::size_t k = axes.size();
+      while (k > 0 && ++at[k - 1] == axes[k - 1].second.size()) at[--k] = 0;
+      if (k == 0) break;
+    }
+  }
+  std::set<std::string> labels;
+  for (const StrategyEntry& e : out) {
+    if (!labels.insert(e.label).second) {
+      throw ConfigError("experiment.strategies: strategy label '" + e.label + "' appears twice after the sweeps");
+    }
+  }
+  return out;
+}
+
 std::vector<StrategyEntry> parse_strategy_list(const std::string& text, const std::string& key) {
   std::vector<StrategyEntry> entries;
   std::set<std::string> labels;
@@ -449,7 +509,14 @@ ExperimentConfig load_experiment(const po::variables_map& cli, const std::string
   TrainConfig& t = config.train;
   t.steps = r.integer("train.steps", 1);
   t.batch_size = r.integer("train.batch_size", 1);
-  t.lr = r.real("train.lr", 0.0, kMaxLearningRate, /*min_exclusive=*/true);
+  // "1e-4 | 3e-4" sweeps the learning rate: each value is checked as a single lr would be.
+  std::vector<std::string> lr_texts = split(r.text("train.lr"), '|');
+  for (const std::string& text : lr_texts) {
+    config.lr_sweep.push_back(r.real_value("train.lr", text, 0.0, kMaxLearningRate, /*min_exclusive=*/true));
+  }
+  t.lr = config.lr_sweep.front();
+  config.strategies = expand_sweeps(config.strategies, lr_texts, config.lr_sweep);
+  if (config.lr_sweep.size() == 1) config.lr_sweep.clear();
   t.weight_decay = r.real("train.weight_decay", 0.0, kMaxWeightDecay);
   t.dense_eval_steps = r.integer("train.dense_eval_steps", 0);
   t.eval_every = r.integer("train.eval_every", 1);
@@ -541,8 +608,10 @@ std::string ExperimentConfig::resolved_text() const {
         << list(data.class_names, [](const std::string& name) { return name; }) << "\n";
   }
   out << "\n";
-  out << "[train]\nsteps = " << train.steps << "\nbatch_size = " << train.batch_size << "\nlr = " << train.lr
-      << "\nweight_decay = " << train.weight_decay << "\ndense_eval_steps = " << train.dense_eval_steps
+  out << "[train]\nsteps = " << train.steps << "\nbatch_size = " << train.batch_size << "\nlr = ";
+  if (lr_sweep.empty()) out << train.lr;
+  for (std::size_t i = 0; i < lr_sweep.size(); ++i) out << (i ? " | " : "") << lr_sweep[i];
+  out << "\nweight_decay = " << train.weight_decay << "\ndense_eval_steps = " << train.dense_eval_steps
       << "\neval_every = " << train.eval_every << "\neval_batch_size = " << train.eval_batch_size
       << "\nmax_test_examples = " << train.max_test_examples << "\nhflip = " << (train.hflip ? "true" : "false")
       << "\n";
@@ -562,9 +631,10 @@ std::string ExperimentConfig::resolved_text() const {
   if (train.label_smoothing != 0.0) out << "label_smoothing = " << train.label_smoothing << "\n";
   if (train.augment != Augment::None) out << "augment = " << augment_name(train.augment) << "\n";
   for (const StrategyEntry& e : strategies) {
-    if (e.params.empty()) continue;
+    if (e.params.empty() && !e.lr) continue;
     out << "\n[strategy." << e.label << "]\n";
     for (const auto& [k, v] : e.params) out << k << " = " << v << "\n";
+    if (e.lr) out << "train.lr = " << *e.lr << "\n";
   }
   return out.str();
 }

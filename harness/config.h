@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,12 @@ struct StrategyEntry {
   std::string label;
   std::string plugin;
   std::map<std::string, std::string> params;
+  // A variant of a sweep (a parameter or [train] lr given as "a | b | c"): the label it was
+  // written under, and the swept keys with this variant's values ("lr" for [train] lr).
+  // The variant's label is "BASE[key=value;key=value]".
+  std::string base = {};  // empty: not a sweep variant
+  std::map<std::string, std::string> swept = {};
+  std::optional<double> lr = {};  // this variant's [train] lr, when lr is swept
 };
 
 struct BackboneConfig {
@@ -68,6 +75,8 @@ struct ExperimentConfig {
   // Every key of the table as resolved (command line, file or default), "section.key" -> text:
   // what a strategy's required_settings() is compared with.
   std::map<std::string, std::string> values;
+  // [train] lr = "a | b | c": every strategy runs once per value (train.lr holds the first).
+  std::vector<double> lr_sweep;
 
   // The resolved configuration as INI text: recorded with the experiment and
   // hashed to refuse a rerun of the same name with different settings.
@@ -93,6 +102,13 @@ ExperimentConfig load_experiment(const boost::program_options::variables_map& cl
 
 // "8" = seeds 0..7; "0,3,5" or "0-23" = that list. Throws ConfigError naming `key`.
 std::vector<int64_t> parse_seeds(const std::string& text, const std::string& key);
+
+// The variants of a sweep: every parameter value with '|' and, when `lrs` has several values,
+// [train] lr expand each strategy into the cartesian product of their values, in order, labelled
+// "BASE[key=value;...]" (keys in name order, "lr" last). Every variant runs on every seed.
+// Throws ConfigError for an empty alternative or more than kMaxStrategies strategies.
+std::vector<StrategyEntry> expand_sweeps(const std::vector<StrategyEntry>& entries,
+                                         const std::vector<std::string>& lr_texts, const std::vector<double>& lrs);
 
 // "he_base, mei, small=mei" -> entries (label=plugin, or label alone).
 std::vector<StrategyEntry> parse_strategy_list(const std::string& text, const std::string& key);

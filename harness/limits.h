@@ -14,5 +14,7 @@ inline constexpr double kMaxWeightDecay = 10.0;
 inline constexpr int kMaxThreads = 1024;
 // Seeds of one experiment, each a trial per strategy: more is a typo that would only exhaust memory.
 inline constexpr int64_t kMaxSeeds = 100'000;
+// Strategies of one experiment, after a sweep's expansion.
+inline constexpr std::size_t kMaxStrategies = 1000;
 
 }  // namespace harness

@@ -199,10 +199,18 @@ void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& s
   }
   if (progress) progress->update(finished);
 
+  // A sweep's variant with its own learning rate trains with a copy of [train] that has it.
+  std::map<std::string, TrainConfig> train_by_label;
+  for (const StrategyEntry& entry : config.strategies) {
+    if (!entry.lr) continue;
+    train_by_label[entry.label] = config.train;
+    train_by_label[entry.label].lr = *entry.lr;
+  }
   while (auto trial = store.claim_next_trial(experiment_id, worker)) {
     const auto start = std::chrono::steady_clock::now();
     TrialInput input;
-    input.train = &config.train;
+    const auto own_train = train_by_label.find(trial->strategy);
+    input.train = own_train == train_by_label.end() ? &config.train : &own_train->second;
     input.data = &data;
     input.strategy = prepared.strategy_by_label.at(trial->strategy);
     input.params = prepared.params_by_label.at(trial->strategy);

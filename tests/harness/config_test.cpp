@@ -149,6 +149,59 @@ TEST_F(ConfigTest, AFolderIsNotAnExperimentFile) {
   EXPECT_THAT(error_of(folder), AllOf(HasSubstr(folder), HasSubstr("is a folder")));
 }
 
+TEST_F(ConfigTest, ASweepExpandsIntoLabelledVariantsOfEveryValue) {
+  std::string text = kValid;
+  text.replace(text.find("lr = 1e-4"), 9, "lr = 1e-4 | 3e-4");
+  text.replace(text.find("phi_w = 1e-14"), 13, "phi_w = 1e-14 | 1e-12 | 1e-10");
+  const ExperimentConfig c = load_experiment(cli({}), write(text));
+  // he_base and mei: one variant per lr; small: 3 phi_w x 2 lr.
+  ASSERT_EQ(c.strategies.size(), 2u + 2u + 6u);
+  EXPECT_EQ(c.strategies[0].label, "he_base[lr=1e-4]");
+  EXPECT_EQ(c.strategies[0].base, "he_base");
+  ASSERT_TRUE(c.strategies[0].lr);
+  EXPECT_DOUBLE_EQ(*c.strategies[0].lr, 1e-4);
+  EXPECT_EQ(c.strategies[1].label, "he_base[lr=3e-4]");
+  EXPECT_DOUBLE_EQ(*c.strategies[1].lr, 3e-4);
+  EXPECT_EQ(c.strategies[4].label, "small[phi_w=1e-14;lr=1e-4]");
+  EXPECT_EQ(c.strategies[4].plugin, "mei");
+  EXPECT_EQ(c.strategies[4].params.at("phi_w"), "1e-14");
+  EXPECT_EQ(c.strategies[4].swept.at("lr"), "1e-4");
+  EXPECT_EQ(c.strategies[9].label, "small[phi_w=1e-10;lr=3e-4]");
+  EXPECT_EQ(c.strategies[9].params.at("phi_w"), "1e-10");
+  EXPECT_EQ(c.strategies[9].params.count("lr"), 0u);  // lr is [train]'s, not a plugin parameter
+  EXPECT_DOUBLE_EQ(c.train.lr, 1e-4);  // the first value
+  EXPECT_EQ(c.lr_sweep, (std::vector<double>{1e-4, 3e-4}));
+  const std::string resolved = c.resolved_text();
+  EXPECT_THAT(resolved, HasSubstr("lr = 0.0001 | 0.0003\n"));
+  EXPECT_THAT(resolved, HasSubstr("[strategy.small[phi_w=1e-12;lr=3e-4]]\nphi_w = 1e-12\ntrain.lr = 0.0003\n"));
+
+  // A parameter sweep alone leaves the lr and the other strategies alone.
+  const ExperimentConfig p = load_experiment(cli({"--param", "mei.phi_w=1e-14 | 1e-12"}), write(kValid));
+  ASSERT_EQ(p.strategies.size(), 4u);
+  EXPECT_EQ(p.strategies[0].label, "he_base");
+  EXPECT_TRUE(p.strategies[0].base.empty());
+  EXPECT_EQ(p.strategies[1].label, "mei[phi_w=1e-14]");
+  EXPECT_FALSE(p.strategies[1].lr);
+  EXPECT_TRUE(p.lr_sweep.empty());
+}
+
+TEST_F(ConfigTest, ASweepWithABadValueIsRefusedNamingTheKey) {
+  std::string text = kValid;
+  text.replace(text.find("lr = 1e-4"), 9, "lr = 1e-4 | fast");
+  const std::string file = write(text);
+  EXPECT_THAT(error_of(file), AllOf(HasSubstr(file + ":12: key 'train.lr'"), HasSubstr("'fast' is not a number")));
+  text = kValid;
+  text.replace(text.find("lr = 1e-4"), 9, "lr = 1e-4 | 20");
+  EXPECT_THAT(error_of(write(text)), HasSubstr("'20' is not a number > 0 and <= 10"));
+  EXPECT_THAT(error_of(write(kValid), {"--param", "mei.phi_w=1e-14 || 1e-12"}),
+              AllOf(HasSubstr("strategy.mei.phi_w"), HasSubstr("empty alternative")));
+  std::string many;
+  for (int i = 0; i < 40; ++i) many += (i ? " | " : "") + std::to_string(i + 1) + "e-5";
+  EXPECT_THAT(error_of(write(kValid), {"--param", "mei.phi_w=" + many, "--param", "small.phi_w=" + many,
+                                        "--train.lr", many}),
+              HasSubstr("more than 1000 strategies"));
+}
+
 TEST(ParseSeeds, RefusesMoreSeedsThanTheLimitAndNumbersBeyond64Bits) {
   const auto error_of = [](const std::string& text) -> std::string {
     try {

@@ -262,5 +262,27 @@ TEST_F(RunCommand, ASettingAStrategyRequiresIsCheckedBeforeAnyTrialRuns) {
   EXPECT_EQ(wait_exit(spawn_harness(with_sgd, dir_->file("requires.log"))), 0) << read_text(dir_->file("requires.log"));
 }
 
+TEST_F(RunCommand, ASweptLearningRateRunsEveryVariantOnTheSameSeeds) {
+  const std::string db = dir_->file("sweep.db");
+  ASSERT_EQ(wait_exit(spawn_harness({"run", dir_->file("plain.ini"), "--db", db, "--name", "sweep", "--strategies",
+                                     "he_base", "--train.lr", "1e-3 | 3e-3", "--seeds", "2", "--threads", "1"},
+                                    dir_->file("sweep.log"))),
+            0)
+      << read_text(dir_->file("sweep.log"));
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM trials WHERE status = 'done'"), 4);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM step_view WHERE strategy = 'he_base[lr=3e-3]' AND lr = 3e-3"), 2 * kSteps);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM step_view WHERE strategy = 'he_base[lr=1e-3]' AND lr = 1e-3"), 2 * kSteps);
+  // The variant at the experiment file's own lr is the unswept he_base, bit for bit, seed by seed.
+  const std::string values = "SELECT seed, step, train_loss, train_acc, test_acc, feature_variance, backbone_drift "
+                             "FROM step_view WHERE strategy = ?1 AND seed < 2 ORDER BY seed, step";
+  const db::Table swept = db::Database::open(db, db::OpenMode::ReadOnly).query(values, {std::string("he_base[lr=1e-3]")});
+  const db::Table plain = db::Database::open(reference_db_, db::OpenMode::ReadOnly).query(values, {std::string("he_base")});
+  ASSERT_EQ(swept.rows.size(), static_cast<std::size_t>(2 * kSteps));
+  expect_same_values(plain, swept);
+  const db::Table other = db::Database::open(db, db::OpenMode::ReadOnly).query(values, {std::string("he_base[lr=3e-3]")});
+  EXPECT_NE(other.rows, swept.rows);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM experiments WHERE config_text LIKE '%lr = 0.001 | 0.003%'"), 1);
+}
+
 }  // namespace
 }  // namespace harness
