@@ -1,6 +1,7 @@
 // Opening a results database, applying and checking the schema version, running SQL.
 #include "db/database.h"
 
+#include "db/migrations.h"
 #include "db/statement.h"
 #include "db/transaction.h"
 #include "db/schema_sql.h"  // generated from schema.sql by db/CMakeLists.txt
@@ -34,7 +35,10 @@ Database::Database(sqlite3* db, std::string path, OpenMode mode) noexcept
     : db_(db), path_(std::move(path)), mode_(mode) {}
 
 Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)), mode_(other.mode_) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      path_(std::move(other.path_)),
+      mode_(other.mode_),
+      version_(other.version_) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
@@ -42,6 +46,7 @@ Database& Database::operator=(Database&& other) noexcept {
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
     mode_ = other.mode_;
+    version_ = other.version_;
   }
   return *this;
 }
@@ -64,10 +69,16 @@ int64_t object_count(const Database& db) {
   return std::get<int64_t>(t.rows.at(0).at(0));
 }
 
-[[noreturn]] void throw_version_mismatch(const std::string& path, int64_t found) {
+[[noreturn]] void throw_newer_version(const std::string& path, int64_t found) {
   throw DbError("results database " + path + " has schema version " + std::to_string(found) +
-                " but this harness reads and writes version " + std::to_string(Database::schema_version()) +
-                " (db/schema.sql): use a database written by a matching harness, or a new file");
+                " but this harness knows schema version " + std::to_string(Database::schema_version()) +
+                " at most (db/schema.sql): a newer harness wrote it; read it with that harness, or use a new file");
+}
+
+[[noreturn]] void throw_no_version(const std::string& path) {
+  throw DbError("results database " + path + " has schema version 0 (an empty file, never set up by a harness) "
+                "and it is opened read-only; this harness reads versions 1 to " +
+                std::to_string(Database::schema_version()));
 }
 
 [[noreturn]] void throw_not_ours(const std::string& path) {
@@ -112,7 +123,9 @@ Database Database::open(const std::string& path, OpenMode mode, int busy_timeout
     db.exec("PRAGMA query_only = 1");
     const int64_t version = user_version(db);
     if (version == 0 && object_count(db) > 0) throw_not_ours(path);
-    if (version != schema_version()) throw_version_mismatch(path, version);
+    if (version == 0) throw_no_version(path);
+    if (version > schema_version()) throw_newer_version(path, version);
+    db.version_ = static_cast<int>(version);
     return db;
   }
 
@@ -121,17 +134,33 @@ Database Database::open(const std::string& path, OpenMode mode, int busy_timeout
   // saves an fsync per transaction.
   db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
   // Check and apply under the write lock, so concurrent first openers apply it once.
-  Transaction transaction(db, TransactionMode::Immediate);
-  const int64_t version = user_version(db);
-  if (version == 0) {
-    if (object_count(db) > 0) throw_not_ours(path);
-    db.exec(schema_sql());
-    db.exec("PRAGMA user_version = " + std::to_string(schema_version()));
-  } else if (version != schema_version()) {
-    throw_version_mismatch(path, version);
+  int64_t version = 0;
+  {
+    Transaction transaction(db, TransactionMode::Immediate);
+    version = user_version(db);
+    if (version == 0) {
+      if (object_count(db) > 0) throw_not_ours(path);
+      db.exec(schema_sql());
+      db.exec("PRAGMA user_version = " + std::to_string(schema_version()));
+      version = schema_version();
+    } else if (version > schema_version()) {
+      throw_newer_version(path, version);
+    }
+    transaction.commit();
   }
-  transaction.commit();
+  if (version < schema_version() && mode == OpenMode::ReadWrite) {
+    migrate(db, schema_version());  // each step in its own transaction
+    version = schema_version();
+  }
+  db.version_ = static_cast<int>(version);
   return db;
+}
+
+bool Database::has_column(const std::string& table, const std::string& column) const {
+  for (const auto& row : query("PRAGMA main.table_info(" + table + ")").rows) {
+    if (row.at(1) == Value{column}) return true;
+  }
+  return false;
 }
 
 Table Database::query(const std::string& sql, const std::vector<Value>& binds) const {

@@ -22,7 +22,10 @@ struct Table {
   std::vector<std::vector<Value>> rows;
 };
 
-enum class OpenMode { ReadWrite, ReadOnly };
+// ReadWrite migrates an older database forward (db/migrations.h). ReadOnly reads an older
+// version as it is and never writes. ReadWriteAsIs writes but leaves an older version as it is:
+// for copying a file whose version a later open migrates (the merge's staging copy).
+enum class OpenMode { ReadWrite, ReadOnly, ReadWriteAsIs };
 
 // Longest time a write of the store keeps retrying after SQLITE_BUSY before it
 // gives up; each attempt already waits the connection's busy timeout.
@@ -37,10 +40,13 @@ class BusyError : public DbError {
 
 // Owns one sqlite3 connection (closed in the destructor, which never throws).
 // ReadWrite creates the file if needed, applies db/schema.sql (embedded at build
-// time) and sets PRAGMA user_version; it uses WAL, synchronous=NORMAL and a busy
-// timeout so several processes can share the file. ReadOnly opens with
-// SQLITE_OPEN_READONLY and PRAGMA query_only; a missing file is a DbError.
-// A database whose user_version is not kSchemaVersion is refused (DbError).
+// time) and sets PRAGMA user_version; a database of an older version is migrated
+// forward, one transaction per version (db/migrations.h). It uses WAL,
+// synchronous=NORMAL and a busy timeout so several processes can share the file.
+// ReadOnly opens with SQLITE_OPEN_READONLY and PRAGMA query_only; a missing file is
+// a DbError; an older version is read as it is (version() says which; readers of a
+// column added since check has_column()). A version newer than schema_version(),
+// or an SQLite file that is not a results database, is refused (DbError).
 // Every SQLite failure is a DbError naming the file and sqlite3_errmsg.
 class Database {
  public:
@@ -64,6 +70,10 @@ class Database {
 
   const std::string& path() const noexcept { return path_; }
   OpenMode mode() const noexcept { return mode_; }
+  // The schema version of the file as opened (after any migration): 1..schema_version().
+  int version() const noexcept { return version_; }
+  // Whether table `table` of the main database has column `column` (PRAGMA table_info).
+  bool has_column(const std::string& table, const std::string& column) const;
   sqlite3* handle() const noexcept { return db_; }
 
   // The schema version this build writes and accepts (from db/schema.sql).
@@ -77,6 +87,7 @@ class Database {
   sqlite3* db_ = nullptr;
   std::string path_;
   OpenMode mode_ = OpenMode::ReadWrite;
+  int version_ = 0;
 };
 
 // Throws DbError (BusyError for SQLITE_BUSY/LOCKED) for result code `rc` on `db`:

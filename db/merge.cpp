@@ -78,12 +78,17 @@ bool same_file(const std::string& a, const std::string& b) {
   return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
 }
 
-// The columns of main.`table` except `skip`, comma-separated (the input has the same schema version).
+// The columns of main.`table` that the attached input has too, except `skip`, comma-separated.
+// An input of an older schema version lacks the columns added since: they stay NULL in the output.
 std::string columns_except(const Database& db, const std::string& table, const std::set<std::string>& skip) {
+  std::set<std::string> in_input;
+  for (const auto& row : db.query(std::string("PRAGMA ") + kInput + ".table_info(" + table + ")").rows) {
+    in_input.insert(std::get<std::string>(row.at(1)));
+  }
   std::string out;
   for (const auto& row : db.query("PRAGMA main.table_info(" + table + ")").rows) {
     const std::string name = std::get<std::string>(row.at(1));
-    if (skip.count(name)) continue;
+    if (skip.count(name) || !in_input.count(name)) continue;
     out += (out.empty() ? "" : ", ") + name;
   }
   return out;
@@ -252,9 +257,10 @@ InputMerge merge_input(Database& out, const std::string& path) {
 // Copies the database at `from` into the new file `to` with SQLite's backup API: a consistent
 // snapshot including its WAL. `from` is opened for writing so that its last close folds the
 // WAL into it and removes it: a WAL left beside it would be replayed onto the file renamed there.
+// An older schema version is left as it is in `from`; the copy is migrated when it is opened.
 void copy_database(const std::string& from, const std::string& to, const MergeOptions& options) {
   const Database source = retry_on_busy(from, options.max_busy_wait, [&] {
-    return Database::open(from, OpenMode::ReadWrite, options.busy_timeout_ms);
+    return Database::open(from, OpenMode::ReadWriteAsIs, options.busy_timeout_ms);
   });
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(to.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
@@ -273,6 +279,7 @@ MergeResult merge_databases(const std::string& out_path, const std::vector<std::
                             const MergeOptions& options) {
   MergeResult result;
   std::map<std::string, SeenExperiment> seen;
+  std::map<std::string, int64_t> input_versions;
   std::error_code ec;
   if (fs::exists(out_path, ec) && fs::file_size(out_path, ec) > 0) {
     check_experiments(Database::open(out_path, OpenMode::ReadOnly, options.busy_timeout_ms), out_path, seen,
@@ -283,6 +290,7 @@ MergeResult merge_databases(const std::string& out_path, const std::vector<std::
       throw DbError("cannot merge " + input + " into itself: it is both the output and an input");
     }
     const Database db = Database::open(input, OpenMode::ReadOnly, options.busy_timeout_ms);
+    input_versions[input] = db.version();  // an older one is read as it is: its new columns stay NULL
     check_experiments(db, input, seen, result.warnings);
   }
 
@@ -296,8 +304,10 @@ MergeResult merge_databases(const std::string& out_path, const std::vector<std::
     for (const std::string& input : inputs) {
       AttachedInput attached(out, input);
       const Table version = out.query(std::string("PRAGMA ") + kInput + ".user_version");
-      if (std::get<int64_t>(version.rows.at(0).at(0)) != Database::schema_version()) {
-        throw DbError("cannot merge " + input + ": its schema version changed while merging");
+      const int64_t input_version = std::get<int64_t>(version.rows.at(0).at(0));
+      if (input_version != input_versions.at(input)) {
+        throw DbError("cannot merge " + input + ": its schema version changed while merging (from " +
+                      std::to_string(input_versions.at(input)) + " to " + std::to_string(input_version) + ")");
       }
       result.inputs.push_back(retry_on_busy(out_path, options.max_busy_wait, [&] {
         Transaction transaction(out, TransactionMode::Immediate);

@@ -1,8 +1,10 @@
 -- The results database of the harness: the documented schema.
 -- Every column carries a comment: its meaning and unit. The schema version is
--- stored in `PRAGMA user_version`; a database of another version is refused.
+-- stored in `PRAGMA user_version`. A read-write open migrates an older database forward
+-- (db/migrations.cpp: one transaction per version step); a read-only open reads an older one
+-- as it is (its readers check for the columns added since); a newer version is refused.
 -- Times are UTC ISO-8601 text ('2026-11-22T07:41:03Z'); durations are seconds.
--- schema_version: 1
+-- schema_version: 2
 
 -- One row per experiment (a named experiment file run against this database).
 CREATE TABLE IF NOT EXISTS experiments (
@@ -73,7 +75,10 @@ CREATE TABLE IF NOT EXISTS steps (
   feature_variance    REAL NOT NULL,     -- mean over the K features of the batch variance of X^L
   backbone_drift      REAL NOT NULL,     -- ||theta_backbone - theta_pretrained||_2 after the step
   step_seconds        REAL NOT NULL,     -- wall time of the training step, excluding evaluation (s)
-  eval_seconds        REAL,              -- wall time of the test evaluation (s); NULL when not evaluated
+  eval_seconds        REAL,              -- wall time of the evaluation, test and validation splits (s); NULL when not evaluated
+  -- Added in schema version 2, at the end so that a migrated database has the columns of a new one:
+  val_acc             REAL,              -- accuracy on the validation split in [0, 1] ([data] validation_fraction); NULL when not evaluated or without a validation split
+  val_loss            REAL,              -- cross-entropy on the validation split (nats); NULL when not evaluated or without a validation split
   PRIMARY KEY (trial_id, step)
 ) WITHOUT ROWID;
 

@@ -6,16 +6,19 @@
 
 #include <sqlite3.h>
 
+#include <iterator>
+
 namespace harness::db {
 namespace {
 
-constexpr int kStepColumns = 18;
+// trial_id, then the columns of a StepRow.
+constexpr int kStepRowColumns = 1 + static_cast<int>(std::size(kStepColumns));
 constexpr int kMetricColumns = 4;
 // Rows per multi-row INSERT: one statement step per 32 rows instead of per row
 // roughly halves the CPU time of a batch (bench/store_bench.cpp).
 constexpr std::size_t kRowsPerInsert = 32;
 
-std::string insert_sql(const char* head, int columns, std::size_t rows) {
+std::string insert_sql(const std::string& head, int columns, std::size_t rows) {
   std::string sql = head;
   int p = 1;
   for (std::size_t r = 0; r < rows; ++r) {
@@ -26,31 +29,17 @@ std::string insert_sql(const char* head, int columns, std::size_t rows) {
   return sql;
 }
 
-constexpr const char* kStepHead =
-    "INSERT INTO steps (trial_id, step, phase, lr, train_loss, train_acc, test_acc, test_loss, zeta, "
-    "label_energy, cross_energy, phi, noise_fraction, feature_grad_energy, feature_variance, backbone_drift, "
-    "step_seconds, eval_seconds)";
+std::string step_head() {
+  std::string head = "INSERT INTO steps (trial_id";
+  for (const StepColumn& column : kStepColumns) head.append(", ").append(column.name);
+  return head + ")";
+}
 constexpr const char* kMetricHead = "INSERT INTO metrics (trial_id, step, name, value)";
 
 void bind_step(Statement& st, int base, int64_t trial_id, const StepRow& r) {
   st.bind(base + 1, trial_id);
-  st.bind(base + 2, r.step);
-  st.bind(base + 3, r.phase);
-  st.bind(base + 4, r.lr);
-  st.bind(base + 5, r.train_loss);
-  st.bind(base + 6, r.train_acc);
-  st.bind(base + 7, r.test_acc);
-  st.bind(base + 8, r.test_loss);
-  st.bind(base + 9, r.zeta);
-  st.bind(base + 10, r.label_energy);
-  st.bind(base + 11, r.cross_energy);
-  st.bind(base + 12, r.phi);
-  st.bind(base + 13, r.noise_fraction);
-  st.bind(base + 14, r.feature_grad_energy);
-  st.bind(base + 15, r.feature_variance);
-  st.bind(base + 16, r.backbone_drift);
-  st.bind(base + 17, r.step_seconds);
-  st.bind(base + 18, r.eval_seconds);
+  int index = base + 2;
+  for (const StepColumn& column : kStepColumns) column.bind(st, index++, r);
 }
 
 void bind_metric(Statement& st, int base, int64_t trial_id, const MetricRow& m) {
@@ -84,8 +73,8 @@ StepRecorder::StepRecorder(const Database& db, int64_t trial_id, const RecorderO
       path_(db.path()),
       trial_id_(trial_id),
       options_(options),
-      insert_step_(db, insert_sql(kStepHead, kStepColumns, 1)),
-      insert_steps_(db, insert_sql(kStepHead, kStepColumns, kRowsPerInsert)),
+      insert_step_(db, insert_sql(step_head(), kStepRowColumns, 1)),
+      insert_steps_(db, insert_sql(step_head(), kStepRowColumns, kRowsPerInsert)),
       insert_metric_(db, insert_sql(kMetricHead, kMetricColumns, 1)),
       insert_metrics_(db, insert_sql(kMetricHead, kMetricColumns, kRowsPerInsert)),
       last_flush_(std::chrono::steady_clock::now()) {
@@ -108,7 +97,7 @@ void StepRecorder::add(const StepRow& row, const std::vector<MetricRow>& metrics
 }
 
 void StepRecorder::write_buffer() {
-  insert_all(steps_, insert_steps_, insert_step_, kStepColumns, trial_id_, bind_step);
+  insert_all(steps_, insert_steps_, insert_step_, kStepRowColumns, trial_id_, bind_step);
   insert_all(metrics_, insert_metrics_, insert_metric_, kMetricColumns, trial_id_, bind_metric);
 }
 

@@ -3,6 +3,7 @@
 
 #include "db/database.h"
 #include "db/statement.h"
+#include "db/step_row.h"
 
 #include <chrono>
 #include <cstddef>
@@ -14,28 +15,6 @@
 struct sqlite3;
 
 namespace harness::db {
-
-// One row of table `steps` (db/schema.sql documents every column). Values NULL
-// when the step was not evaluated are empty optionals.
-struct StepRow {
-  int64_t step = 0;
-  std::string phase;  // 'head', 'full' or 'backbone'
-  double lr = 0;
-  double train_loss = 0;
-  double train_acc = 0;
-  std::optional<double> test_acc;
-  std::optional<double> test_loss;
-  double zeta = 0;
-  double label_energy = 0;
-  double cross_energy = 0;
-  double phi = 0;
-  double noise_fraction = 0;
-  double feature_grad_energy = 0;
-  double feature_variance = 0;
-  double backbone_drift = 0;
-  double step_seconds = 0;
-  std::optional<double> eval_seconds;
-};
 
 // One row of table `metrics`: an extra per-step value a plugin reports.
 struct MetricRow {

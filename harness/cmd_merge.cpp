@@ -88,7 +88,8 @@ int cmd_merge(const Args& args) {
   po::options_description desc(
       "harness merge OUT.db IN.db... [options]\n\nCombines results databases, such as the shard databases of "
       "`harness run --shard I/N`, into OUT.db (created if missing). Experiments are matched by name and must "
-      "have the same configuration (and schema version) everywhere; trials by (experiment, strategy, seed). A "
+      "have the same configuration everywhere; trials by (experiment, strategy, seed). An input of an older "
+      "schema version is read as it is (the columns added since stay NULL); OUT.db is written in the current one. A "
       "trial in several inputs keeps its best state: done over failed over not finished. Merging the same "
       "database again adds nothing. Exit status 0 when every planned trial of the merged experiments is done, 1 "
       "when some are missing, failed or unfinished (the merge is still written), 2 on an error.\n\noptions");

@@ -48,7 +48,10 @@ constexpr KeySpec kKeys[] = {
     {"data.classes", Kind::Text, "", "class subset, relabeled in order: 5-9 or 0,2,4 (empty: all)"},
     {"data.test_fraction", Kind::Real, "0.2",
      "test share of each class (mnist-digits; image-folder without train/ and test/ folders)"},
-    {"data.split_seed", Kind::Int, "0", "seed of the train/test split (mnist-digits, image-folder)"},
+    {"data.split_seed", Kind::Int, "0", "seed of the train/test split (mnist-digits, image-folder) and of the validation split"},
+    {"data.validation_fraction", Kind::Real, "0",
+     "validation share of each class, carved out of the training split (never the test split) by split_seed, "
+     "the same for every strategy and seed (0: none)"},
     {"data.normalize", Kind::Bool, "true", "per-channel normalization with target-train statistics"},
     {"data.channels", Kind::Int, "3", "image-folder: 1 (gray) | 3 (RGB); every image is converted"},
     {"data.resize", Kind::Int, "0", "image-folder: shorter side to this, bilinear (0: native size)"},
@@ -228,6 +231,12 @@ DataSpec read_data_spec(const Resolver& r) {
     throw ConfigError(r.raw("data.test_fraction").second.describe("data.test_fraction") + ": must be below 1");
   }
   data.split_seed = static_cast<uint64_t>(r.integer("data.split_seed", 0));
+  data.validation_fraction = r.real("data.validation_fraction", 0.0);
+  if (data.validation_fraction >= 1.0) {
+    throw ConfigError(r.raw("data.validation_fraction").second.describe("data.validation_fraction") + ": '" +
+                      r.text("data.validation_fraction") + "' must be below 1 (it is the share of each class's "
+                      "training images held out for validation)");
+  }
   data.normalize = r.boolean("data.normalize");
   data.channels = r.integer("data.channels", 1);
   if (data.channels != 1 && data.channels != 3) {
@@ -602,6 +611,7 @@ std::string ExperimentConfig::resolved_text() const {
       << "\ntest_fraction = " << data.test_fraction << "\nsplit_seed = " << data.split_seed
       << "\nnormalize = " << (data.normalize ? "true" : "false") << "\n";
   // Keys added after the first studies appear only when used, so recorded experiments keep their hash.
+  if (data.validation_fraction != 0.0) out << "validation_fraction = " << data.validation_fraction << "\n";
   if (data.dataset == "image-folder") {
     out << "channels = " << data.channels << "\nresize = " << data.resize << "\nimage_size = " << data.image_size
         << "\nunknown_files = " << unknown_files_name(data.unknown_files) << "\nclass_names = "

@@ -184,10 +184,17 @@ void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& s
                       "): nothing to run a trial on");
     }
   }
-  data.train.images = data.train.images.to(device);
-  data.train.labels = data.train.labels.to(device);
-  data.test.images = data.test.images.to(device);
-  data.test.labels = data.test.labels.to(device);
+  if (config.data.validation_fraction > 0.0 && data.validation.size() == 0) {
+    throw DataError("data set '" + config.data.dataset + "'" +
+                    (config.data.path.empty() ? "" : " (" + config.data.path + ")") +
+                    ": the validation split has no images (validation_fraction " +
+                    std::to_string(config.data.validation_fraction) + " of too few training images per class)");
+  }
+  for (Dataset* part : {&data.train, &data.test, &data.validation}) {
+    if (part->size() == 0) continue;
+    part->images = part->images.to(device);
+    part->labels = part->labels.to(device);
+  }
   const auto make_backbone = backbone_factory(config, data.train);
   const std::string worker = host_name() + ":" + std::to_string(::getpid());
 

@@ -48,13 +48,10 @@ std::vector<torch::Tensor> snapshot(const std::vector<torch::Tensor>& params) {
   return copies;
 }
 
-struct EvalResult {
-  double accuracy = 0, loss = 0;
-};
-
-// Test loss and accuracy, summed on the device and copied to the host once.
-EvalResult evaluate(Backbone& backbone, sdk::Head& head, const torch::Tensor& images, const torch::Tensor& labels,
-                    int64_t batch_size, Precision precision) {
+// The summed cross-entropy and the count of correct predictions over a split, as a float64 [2]
+// tensor left on the device: an evaluation copies the sums of all its splits to the host at once.
+torch::Tensor evaluation_sums(Backbone& backbone, sdk::Head& head, const torch::Tensor& images,
+                              const torch::Tensor& labels, int64_t batch_size, Precision precision) {
   torch::NoGradGuard no_grad;
   backbone.train(false);
   head.train(false);
@@ -76,9 +73,24 @@ EvalResult evaluate(Backbone& backbone, sdk::Head& head, const torch::Tensor& im
                     .to(torch::kFloat64);
     correct += logits.argmax(1).eq(y).sum();
   }
-  const auto sums = torch::stack({loss_sum, correct.to(torch::kFloat64)}).cpu();
-  const double* v = sums.data_ptr<double>();
-  return {v[1] / static_cast<double>(n), v[0] / static_cast<double>(n)};
+  return torch::stack({loss_sum, correct.to(torch::kFloat64)});
+}
+
+// An evaluation set: a split, or the subset of it fixed by a trial's seed (max_test_examples).
+struct EvalSet {
+  torch::Tensor images, labels;
+  int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
+};
+
+EvalSet evaluation_set(const Dataset& split, int64_t max_examples, uint64_t seed, const torch::Device& device) {
+  EvalSet set{split.images, split.labels};
+  if (max_examples > 0 && max_examples < set.size()) {
+    auto gen = cpu_generator(seed);
+    const auto keep = torch::randperm(set.size(), gen, torch::kLong).slice(0, 0, max_examples).to(device);
+    set.images = set.images.index_select(0, keep);
+    set.labels = set.labels.index_select(0, keep);
+  }
+  return set;
 }
 
 // Slots of the one float64 vector a training step copies to the host.
@@ -131,7 +143,7 @@ class TrainingFeatureSource final : public sdk::FeatureSource {
 TrialSeeds TrialSeeds::from(int64_t seed) {
   const uint64_t base = splitmix64(static_cast<uint64_t>(seed) ^ 0x5EED5EED5EED5EEDULL);
   return {splitmix64(base + 1), splitmix64(base + 2), splitmix64(base + 3), splitmix64(base + 4),
-          splitmix64(base + 5), splitmix64(base + 6)};
+          splitmix64(base + 5), splitmix64(base + 6), splitmix64(base + 7)};
 }
 
 bool is_eval_step(const TrainConfig& train, int64_t step) {
@@ -144,17 +156,11 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
   const TrialSeeds seeds = TrialSeeds::from(input.seed);
   const auto device = input.device;
 
-  // Evaluation set: the whole test split, or a subset fixed by the seed.
-  torch::Tensor test_images = input.data->test.images;
-  torch::Tensor test_labels = input.data->test.labels;
-  if (cfg.max_test_examples > 0 && cfg.max_test_examples < test_labels.size(0)) {
-    auto gen = cpu_generator(seeds.eval_subset);
-    const auto keep = torch::randperm(test_labels.size(0), gen, torch::kLong)
-                          .slice(0, 0, cfg.max_test_examples)
-                          .to(device);
-    test_images = test_images.index_select(0, keep);
-    test_labels = test_labels.index_select(0, keep);
-  }
+  // Evaluation sets: the whole test split, or a subset fixed by the seed; the validation split
+  // (when the task has one) likewise, with a subset of its own seed.
+  const EvalSet test_set = evaluation_set(input.data->test, cfg.max_test_examples, seeds.eval_subset, device);
+  const EvalSet validation_set =
+      evaluation_set(input.data->validation, cfg.max_test_examples, seeds.validation_subset, device);
 
   std::unique_ptr<Backbone> backbone = input.make_backbone();
   backbone->to(device);
@@ -207,7 +213,7 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
   const bool flips = cfg.hflip || cfg.augment != Augment::None;
   const int64_t n_train = train_set.size();
   if (n_train == 0) throw TrialFailure("the training split has no images: nothing to fine-tune on");
-  if (test_labels.size(0) == 0) throw TrialFailure("the test split has no images: nothing to evaluate on");
+  if (test_set.size() == 0) throw TrialFailure("the test split has no images: nothing to evaluate on");
   const int64_t batch = std::min(cfg.batch_size, n_train);
   const int64_t batches_per_epoch = n_train / batch;
   const int64_t classes = train_set.num_classes;
@@ -339,10 +345,22 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
 
     if (is_eval_step(cfg, step)) {
       const auto e0 = std::chrono::steady_clock::now();
-      const EvalResult eval =
-          evaluate(*backbone, *head, test_images, test_labels, cfg.eval_batch_size, cfg.precision);
-      row.test_acc = eval.accuracy;
-      row.test_loss = eval.loss;
+      std::vector<torch::Tensor> sums{
+          evaluation_sums(*backbone, *head, test_set.images, test_set.labels, cfg.eval_batch_size, cfg.precision)};
+      if (validation_set.size() > 0) {
+        sums.push_back(evaluation_sums(*backbone, *head, validation_set.images, validation_set.labels,
+                                       cfg.eval_batch_size, cfg.precision));
+      }
+      const auto host_sums = torch::cat(sums).cpu();  // the evaluation's one copy
+      const double* e = host_sums.data_ptr<double>();
+      const auto n_test = static_cast<double>(test_set.size());
+      row.test_acc = e[1] / n_test;
+      row.test_loss = e[0] / n_test;
+      if (validation_set.size() > 0) {
+        const auto n_validation = static_cast<double>(validation_set.size());
+        row.val_acc = e[3] / n_validation;
+        row.val_loss = e[2] / n_validation;
+      }
       row.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
     }
 

@@ -20,16 +20,16 @@
 namespace harness {
 
 // Seeds derived from a trial seed. The same trial seed gives every strategy
-// the same batch order, evaluation subset, flips, crops and training-feature subset (the
-// paired design); the head's initial draw also comes from it.
+// the same batch order, evaluation subsets (test and validation), flips, crops and
+// training-feature subset (the paired design); the head's initial draw also comes from it.
 struct TrialSeeds {
-  uint64_t batches, head, eval_subset, flips, feature_subset, crops;
+  uint64_t batches, head, eval_subset, flips, feature_subset, crops, validation_subset;
   static TrialSeeds from(int64_t seed);
 };
 
 struct TrialInput {
   const TrainConfig* train = nullptr;
-  const Split* data = nullptr;  // already normalized and on `device`
+  const Split* data = nullptr;  // already normalized and on `device`; data->validation may be empty
   // Outlives the trial (the registry owns its library). Every call into plugin code goes through
   // it, so whatever a plugin throws arrives as a PluginError naming the plugin.
   const LoadedStrategy* strategy = nullptr;
@@ -53,8 +53,8 @@ class TrialFailure : public Error {
 void run_trial(const TrialInput& input, const StepSink& sink,
                const std::function<void(int64_t step)>& on_step = nullptr);
 
-// Steps at which the test split is evaluated: every step up to dense_eval_steps,
-// then every eval_every steps, and the last step.
+// Steps at which the test split (and the validation split, when the task has one) is
+// evaluated: every step up to dense_eval_steps, then every eval_every steps, and the last step.
 bool is_eval_step(const TrainConfig& train, int64_t step);
 
 }  // namespace harness

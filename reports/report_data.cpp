@@ -176,6 +176,16 @@ void Reader::read_values(int early_steps) {
     if (!is_null(r[2])) data_.test_acc[t->strategy][t->seed][step] = as_double(r[2]);
     data_.feature_variance[t->strategy][t->seed][step] = as_double(r[3]);
   }
+  // An older database (schema version 1) has no validation columns: read them only when present.
+  data_.has_validation_column = db_.has_column("steps", "val_acc");
+  if (data_.has_validation_column) {
+    for (const auto& r : db_.query(sql::kValidationCurves, {id}).rows) {
+      if (const TrialRow* t = done(as_int(r[0]))) data_.val_acc[t->strategy][t->seed][as_int(r[1])] = as_double(r[2]);
+    }
+    for (const auto& r : db_.query(sql::kFinalValidation, {id}).rows) {
+      if (const TrialRow* t = done(as_int(r[0]))) data_.final_val_acc[t->strategy][t->seed] = as_double(r[2]);
+    }
+  }
   for (const auto& [trial_id, index] : done_) {
     const TrialRow& t = data_.trials[index];
     const std::string who = "`" + t.strategy + "` seed " + std::to_string(t.seed);

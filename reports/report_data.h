@@ -37,6 +37,18 @@ inline constexpr const char* kFinal =
     "WHERE t.experiment_id = ?1 AND t.status = 'done'\n"
     "  AND s.step = (SELECT MAX(l.step) FROM steps l\n"
     "                WHERE l.trial_id = s.trial_id AND l.test_acc IS NOT NULL)";
+// Read only when the database has the column (schema version 2 and later; db/README.md).
+inline constexpr const char* kValidationCurves =
+    "SELECT s.trial_id, s.step, s.val_acc\n"
+    "FROM steps s JOIN trials t ON t.id = s.trial_id\n"
+    "WHERE t.experiment_id = ?1 AND t.status = 'done' AND s.val_acc IS NOT NULL\n"
+    "ORDER BY s.trial_id, s.step";
+inline constexpr const char* kFinalValidation =
+    "SELECT s.trial_id, s.step, s.val_acc\n"
+    "FROM steps s JOIN trials t ON t.id = s.trial_id\n"
+    "WHERE t.experiment_id = ?1 AND t.status = 'done'\n"
+    "  AND s.step = (SELECT MAX(l.step) FROM steps l\n"
+    "                WHERE l.trial_id = s.trial_id AND l.val_acc IS NOT NULL)";
 inline constexpr const char* kCurves =
     "SELECT s.trial_id, s.step, s.test_acc, s.feature_variance\n"
     "FROM steps s JOIN trials t ON t.id = s.trial_id\n"
@@ -77,6 +89,11 @@ struct ReportData {
   ByStrategy final_acc;           // test accuracy at the last evaluated step
   SeriesByStrategy test_acc;          // every evaluated step
   SeriesByStrategy feature_variance;  // every recorded step
+  // The validation split ([data] validation_fraction), where the trials recorded one; empty for a
+  // database older than schema version 2 or an experiment without a validation split.
+  bool has_validation_column = false;  // steps.val_acc exists in this database
+  SeriesByStrategy val_acc;             // every evaluated step with a validation value
+  ByStrategy final_val_acc;             // validation accuracy at the last step that has one
   // Exclusions and oddities, one line each, in the order found.
   std::vector<std::string> exclusions;
 };

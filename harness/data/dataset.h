@@ -20,11 +20,13 @@ struct Dataset {
   int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
 };
 
-// The two splits of one task.
+// The splits of one task.
 struct Split {
   Dataset train;
   Dataset test;
   std::vector<std::string> notes = {};  // what the loader wants the user told (files it skipped)
+  // Carved out of the training split by [data] validation_fraction; empty (size 0) without one.
+  Dataset validation{};
 };
 
 }  // namespace harness

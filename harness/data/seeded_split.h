@@ -37,4 +37,10 @@ std::vector<int64_t> seeded_permutation(int64_t n, uint64_t seed);
 // class's size does not move another's split.
 std::vector<bool> seeded_test_mask(int64_t n, double test_fraction, uint64_t split_seed, int64_t class_index);
 
+// Which items of a labelled training split go to validation: for each class, seeded_test_mask over
+// that class's items (in index order) with a seed derived from split_seed, so the share is
+// stratified, fixed by split_seed alone (not by a trial's seed) and drawn independently of the
+// train/test split that split_seed also seeds.
+std::vector<bool> seeded_validation_mask(const std::vector<int64_t>& labels, double fraction, uint64_t split_seed);
+
 }  // namespace harness

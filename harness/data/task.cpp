@@ -1,13 +1,17 @@
 // Task loading: dispatch on the data set name, class selection, train-statistics normalization.
 #include "harness/data/task.h"
 
+#include <torch/torch.h>
+
 #include <cstdlib>
+#include <vector>
 
 #include "harness/data/cifar_reader.h"
 #include "harness/data/file_bytes.h"
 #include "harness/data/idx_reader.h"
 #include "harness/data/image_folder.h"
 #include "harness/data/mnist_digits.h"
+#include "harness/data/seeded_split.h"
 #include "harness/errors.h"
 
 #ifndef HARNESS_DEFAULT_DATA_DIR
@@ -69,6 +73,27 @@ std::string resolve_data_path(const DataSpec& spec, const std::string& default_d
   throw ConfigError("data.path is required for data set '" + spec.dataset + "' (a folder holding its files)");
 }
 
+Dataset split_off_validation(Dataset& train, double fraction, uint64_t split_seed) {
+  const torch::Tensor labels = train.labels.to(torch::kCPU).contiguous();
+  const int64_t* label = labels.data_ptr<int64_t>();
+  const std::vector<bool> mask =
+      seeded_validation_mask(std::vector<int64_t>(label, label + labels.numel()), fraction, split_seed);
+  std::vector<int64_t> keep, held_out;
+  for (std::size_t i = 0; i < mask.size(); ++i) (mask[i] ? held_out : keep).push_back(static_cast<int64_t>(i));
+  const auto index = [&](const std::vector<int64_t>& rows) {
+    return torch::tensor(rows, torch::kLong).to(train.labels.device());
+  };
+  Dataset validation;
+  validation.images = train.images.index_select(0, index(held_out));
+  validation.labels = train.labels.index_select(0, index(held_out));
+  validation.num_classes = train.num_classes;
+  validation.origin = train.origin + " (validation)";
+  validation.class_names = train.class_names;
+  train.images = train.images.index_select(0, index(keep));
+  train.labels = train.labels.index_select(0, index(keep));
+  return validation;
+}
+
 Split load_task(const DataSpec& spec, const std::string& default_data_dir) {
   const std::string path = resolve_data_path(spec, default_data_dir);
   Split split;
@@ -102,11 +127,15 @@ Split load_task(const DataSpec& spec, const std::string& default_data_dir) {
       split.test.num_classes = split.train.num_classes;
     }
   }
+  if (spec.validation_fraction > 0.0) {
+    split.validation = split_off_validation(split.train, spec.validation_fraction, spec.split_seed);
+  }
   if (spec.normalize) {
-    // Test images are normalized with the train statistics: the test set must not leak in.
+    // Test and validation images are normalized with the train statistics: neither may leak in.
     const Normalization stats = channel_stats(split.train);
     normalize(split.train, stats);
     normalize(split.test, stats);
+    if (split.validation.size() > 0) normalize(split.validation, stats);
   }
   return split;
 }

@@ -26,6 +26,9 @@ struct DataSpec {
   int64_t resize = 0;            // shorter side to this; 0 = native size
   int64_t image_size = 0;        // center crop to this square; 0 = no crop
   UnknownFiles unknown_files = UnknownFiles::Skip;
+  // Share of each class of the training split held out as the validation split (0 = none),
+  // drawn by split_seed: the same images for every strategy and trial seed of an experiment.
+  double validation_fraction = 0.0;
   // The class folders as the configuration recorded them (label i = class_names[i]); when set,
   // load_task refuses a folder whose classes differ. Empty = take whatever the folder holds.
   std::vector<std::string> class_names{};  // braces: aggregate initializers may leave it out without a warning
@@ -48,8 +51,14 @@ std::string resolve_data_path(const DataSpec& spec, const std::string& default_d
 std::string default_data_dir();
 
 // Reads the data set, keeps spec.classes on both splits (relabeled in the order given),
-// then normalizes both splits with the train split's per-channel mean and std.
+// carves the validation split out of the training split (spec.validation_fraction > 0:
+// stratified per class, seeded by spec.split_seed; the test split is never touched), then
+// normalizes every split with the (remaining) train split's per-channel mean and std.
 // Throws ConfigError for a bad spec, DataError for bad or missing files.
 Split load_task(const DataSpec& spec, const std::string& default_data_dir = harness::default_data_dir());
+
+// Moves a stratified share `fraction` of each class of `train` into the returned validation set
+// (seeded_validation_mask over its labels); both keep their images in their original order.
+Dataset split_off_validation(Dataset& train, double fraction, uint64_t split_seed);
 
 }  // namespace harness

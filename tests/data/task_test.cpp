@@ -3,8 +3,11 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <set>
 
+#include "harness/data/seeded_split.h"
 #include "harness/errors.h"
 #include "tests/data/fixtures.h"
 
@@ -157,6 +160,112 @@ TEST(LoadTaskTest, Cifar100CoarseSubset) {
   EXPECT_EQ(split.train.images.sizes(), torch::IntArrayRef({3, 3, 32, 32}));
   const auto per_channel = split.train.images.transpose(0, 1).reshape({3, -1});
   for (int c = 0; c < 3; ++c) EXPECT_NEAR(per_channel[c].mean().item<float>(), 0.0f, 1e-5);
+}
+
+}  // namespace
+}  // namespace harness
+
+namespace harness {
+namespace {
+
+// An IDX folder: train 60 images, labels 0 1 2 0 1 2 ... (20 per class), image i's first pixel i;
+// test 9 images (labels 0 1 2 ...), first pixel 200 + i.
+void write_idx_folder_for_validation(const std::string& dir) {
+  std::vector<uint8_t> train(60 * 4, 7), test(9 * 4, 9), train_labels(60), test_labels(9);
+  for (size_t i = 0; i < 60; ++i) train[4 * i] = static_cast<uint8_t>(i), train_labels[i] = static_cast<uint8_t>(i % 3);
+  for (size_t i = 0; i < 9; ++i) test[4 * i] = static_cast<uint8_t>(200 + i), test_labels[i] = static_cast<uint8_t>(i % 3);
+  testing::write_bytes(dir + "/train-images-idx3-ubyte", idx_bytes(0x803, {60, 2, 2}, train));
+  testing::write_bytes(dir + "/train-labels-idx1-ubyte", idx_bytes(0x801, {60}, train_labels));
+  testing::write_bytes(dir + "/t10k-images-idx3-ubyte", idx_bytes(0x803, {9, 2, 2}, test));
+  testing::write_bytes(dir + "/t10k-labels-idx1-ubyte", idx_bytes(0x801, {9}, test_labels));
+}
+
+// The first pixel of each image as the byte it was written from: which image it is.
+std::vector<int64_t> image_ids(const Dataset& d) {
+  const auto ids = (d.images.select(1, 0).select(1, 0).select(1, 0) * 255.0f).round().to(torch::kLong);
+  return std::vector<int64_t>(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+}
+
+DataSpec validation_spec(const std::string& dir, double fraction, uint64_t split_seed = 0) {
+  DataSpec spec{"idx", dir, {}, 0.2, split_seed, false};
+  spec.validation_fraction = fraction;
+  return spec;
+}
+
+TEST(ValidationSplit, IsStratifiedDisjointFromTrainAndTestAndTakesOnlyTrainingImages) {
+  testing::TempDir dir;
+  write_idx_folder_for_validation(dir.str());
+  const Split none = load_task(validation_spec(dir.str(), 0.0));
+  EXPECT_EQ(none.validation.size(), 0);
+  const Split split = load_task(validation_spec(dir.str(), 0.25));
+  ASSERT_EQ(split.validation.size(), 15);  // round(20 * 0.25) = 5 of each class
+  EXPECT_EQ(split.train.size(), 45);
+  EXPECT_EQ(split.validation.num_classes, 3);
+  for (int64_t c = 0; c < 3; ++c) {
+    EXPECT_EQ(split.validation.labels.eq(c).sum().item<int64_t>(), 5) << "class " << c;
+    EXPECT_EQ(split.train.labels.eq(c).sum().item<int64_t>(), 15) << "class " << c;
+  }
+  // The test split is the one without validation, image for image.
+  EXPECT_TRUE(torch::equal(split.test.images, none.test.images));
+  EXPECT_TRUE(torch::equal(split.test.labels, none.test.labels));
+  // Train and validation partition the original training split, each in its original order,
+  // and every image keeps its label.
+  const std::vector<int64_t> train = image_ids(split.train), validation = image_ids(split.validation);
+  std::set<int64_t> all(train.begin(), train.end());
+  for (int64_t id : validation) EXPECT_TRUE(all.insert(id).second) << "image " << id << " is in both";
+  EXPECT_EQ(all.size(), 60u);
+  EXPECT_TRUE(std::is_sorted(train.begin(), train.end()));
+  EXPECT_TRUE(std::is_sorted(validation.begin(), validation.end()));
+  for (std::size_t i = 0; i < validation.size(); ++i) {
+    EXPECT_EQ(split.validation.labels[static_cast<int64_t>(i)].item<int64_t>(), validation[i] % 3);
+  }
+  for (int64_t id : image_ids(split.test)) EXPECT_GE(id, 200);
+}
+
+TEST(ValidationSplit, IsFixedBySplitSeedAloneAndNormalizedWithTheRemainingTrainStatistics) {
+  testing::TempDir dir;
+  write_idx_folder_for_validation(dir.str());
+  const Split a = load_task(validation_spec(dir.str(), 0.25));
+  const Split b = load_task(validation_spec(dir.str(), 0.25));
+  EXPECT_EQ(image_ids(a.validation), image_ids(b.validation));  // nothing but split_seed draws it
+  const Split other = load_task(validation_spec(dir.str(), 0.25, 7));
+  EXPECT_NE(image_ids(a.validation), image_ids(other.validation));
+  // The draw is seeded_validation_mask's, per class, over the training labels.
+  std::vector<int64_t> labels(60);
+  for (int64_t i = 0; i < 60; ++i) labels[static_cast<std::size_t>(i)] = i % 3;
+  const std::vector<bool> mask = seeded_validation_mask(labels, 0.25, 0);
+  std::vector<int64_t> expected;
+  for (int64_t i = 0; i < 60; ++i) {
+    if (mask[static_cast<std::size_t>(i)]) expected.push_back(i);
+  }
+  EXPECT_EQ(image_ids(a.validation), expected);
+
+  DataSpec normalized = validation_spec(dir.str(), 0.25);
+  normalized.normalize = true;
+  const Split n = load_task(normalized);
+  const float mean = a.train.images.mean().item<float>();
+  const float std = a.train.images.std(/*unbiased=*/false).item<float>();
+  EXPECT_NEAR(n.train.images.mean().item<float>(), 0.0f, 1e-5);
+  EXPECT_TRUE(torch::allclose(n.validation.images, (a.validation.images - mean) / std, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(n.test.images, (a.test.images - mean) / std, 1e-5, 1e-5));
+}
+
+TEST(ValidationSplit, TheMaskIsStratifiedForAnyLabelOrder) {
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < 1000; ++i) labels.push_back((i * 7) % 4);  // 250 per class, interleaved
+  const std::vector<bool> mask = seeded_validation_mask(labels, 0.1, 3);
+  std::vector<int64_t> per_class(4, 0);
+  for (std::size_t i = 0; i < labels.size(); ++i) per_class[static_cast<std::size_t>(labels[i])] += mask[i];
+  EXPECT_EQ(per_class, (std::vector<int64_t>{25, 25, 25, 25}));
+  // Not the test split's draw: a test mask of the same seed over class 0 picks other items.
+  std::vector<std::size_t> class0;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] == 0) class0.push_back(i);
+  }
+  const std::vector<bool> test_mask = seeded_test_mask(250, 0.1, 3, 0);
+  std::vector<bool> validation_of_class0;
+  for (std::size_t i : class0) validation_of_class0.push_back(mask[i]);
+  EXPECT_NE(validation_of_class0, test_mask);
 }
 
 }  // namespace

@@ -352,3 +352,56 @@ TEST(Merge, WarnsWhenShardsRanOnDifferentDevices) {
 
 }  // namespace
 }  // namespace harness::db
+
+namespace harness::db {
+namespace {
+
+// A shard written by a harness of schema version 1: the columns added since dropped, version set back.
+void make_version_one(const std::string& path) {
+  Database::open(path, OpenMode::ReadWrite)
+      .exec("ALTER TABLE steps DROP COLUMN val_loss; ALTER TABLE steps DROP COLUMN val_acc; PRAGMA user_version = 1");
+}
+
+TEST(Merge, AnOlderInputIsReadAsItIsAndItsNewColumnsArriveNull) {
+  TempDir dir;
+  write_shard(dir.file("new.db"), {{{"he_base", 0}}});
+  write_shard(dir.file("old.db"), {{{"he_base", 1}}});
+  make_version_one(dir.file("old.db"));
+  const auto old_before = contents(dir.file("old.db"));
+  merge_databases(dir.file("out.db"), {dir.file("new.db"), dir.file("old.db")});
+  EXPECT_EQ(contents(dir.file("old.db")), old_before) << "an input is only read";
+  {
+    const Database old = Database::open(dir.file("old.db"), OpenMode::ReadOnly);
+    EXPECT_EQ(old.version(), 1);
+  }
+  const Database out = Database::open(dir.file("out.db"), OpenMode::ReadOnly);
+  EXPECT_EQ(out.version(), Database::schema_version());
+  const auto count = [&](const std::string& sql) { return std::get<int64_t>(out.query(sql).rows.at(0).at(0)); };
+  EXPECT_EQ(count("SELECT count(*) FROM steps"), 2 * kSteps);
+  // Seed 0 (the new shard) keeps its validation values; seed 1 (the old one) has none.
+  EXPECT_EQ(count("SELECT count(*) FROM step_view WHERE seed = 0 AND val_acc IS NOT NULL"),
+            count("SELECT count(*) FROM step_view WHERE seed = 0 AND test_acc IS NOT NULL"));
+  EXPECT_GT(count("SELECT count(*) FROM step_view WHERE seed = 0 AND val_acc IS NOT NULL"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM step_view WHERE seed = 1 AND (val_acc IS NOT NULL OR val_loss IS NOT NULL)"),
+            0);
+  EXPECT_EQ(count("SELECT count(*) FROM step_view WHERE seed = 1 AND test_acc IS NOT NULL"), kSteps / 2);
+}
+
+TEST(Merge, AnOlderOutputIsMigratedInTheCopyAndLeftAsItWasWhenTheMergeIsRefused) {
+  TempDir dir;
+  write_shard(dir.file("out.db"), {{{"he_base", 0}}});
+  make_version_one(dir.file("out.db"));
+  write_shard(dir.file("b.db"), {{{"he_base", 1}}, "hash-b"});
+  const auto before = contents(dir.file("out.db"));
+  EXPECT_THROW(merge_databases(dir.file("out.db"), {dir.file("b.db")}), DbError);  // another configuration
+  EXPECT_EQ(contents(dir.file("out.db")), before) << "a refused merge leaves the older output unmigrated";
+
+  write_shard(dir.file("a.db"), {{{"he_base", 1}}});
+  merge_databases(dir.file("out.db"), {dir.file("a.db")});
+  const Database out = Database::open(dir.file("out.db"), OpenMode::ReadOnly);
+  EXPECT_EQ(out.version(), Database::schema_version());
+  EXPECT_EQ(std::get<int64_t>(out.query("SELECT count(*) FROM steps").rows.at(0).at(0)), 2 * kSteps);
+}
+
+}  // namespace
+}  // namespace harness::db

@@ -39,7 +39,7 @@ TEST(StepRecorder, EveryColumnRoundTripsIncludingNulls) {
   rec.finish(3.25);
   const Table t = c.store.database().query("SELECT * FROM steps ORDER BY step");
   ASSERT_EQ(t.rows.size(), 2u);
-  ASSERT_EQ(t.columns.size(), 18u);  // trial_id + the 17 fields of StepRow
+  ASSERT_EQ(t.columns.size(), 20u);  // trial_id + the 19 fields of StepRow
   const StepRow want = step_row(c.trial.trial_id, 1, true);
   const auto& r = t.rows[0];
   EXPECT_EQ(std::get<int64_t>(r[0]), c.trial.trial_id);
@@ -48,11 +48,12 @@ TEST(StepRecorder, EveryColumnRoundTripsIncludingNulls) {
   const std::vector<double> doubles = {want.lr,  want.train_loss,     want.train_acc,           *want.test_acc,
                                        *want.test_loss, want.zeta, want.label_energy, want.cross_energy,
                                        want.phi, want.noise_fraction, want.feature_grad_energy, want.feature_variance,
-                                       want.backbone_drift, want.step_seconds, *want.eval_seconds};
+                                       want.backbone_drift, want.step_seconds, *want.eval_seconds,
+                                       *want.val_acc,   *want.val_loss};
   for (std::size_t i = 0; i < doubles.size(); ++i) {
     EXPECT_DOUBLE_EQ(std::get<double>(r[3 + i]), doubles[i]) << "column " << t.columns[3 + i];
   }
-  for (const char* nullable : {"test_acc", "test_loss", "eval_seconds"}) {
+  for (const char* nullable : {"test_acc", "test_loss", "eval_seconds", "val_acc", "val_loss"}) {
     const auto col = std::find(t.columns.begin(), t.columns.end(), nullable) - t.columns.begin();
     EXPECT_TRUE(std::holds_alternative<std::monostate>(t.rows[1][col])) << nullable;
   }

@@ -44,6 +44,8 @@ inline StepRow step_row(int64_t trial_id, int64_t step, bool evaluated) {
     r.test_acc = 0.001 * static_cast<double>(trial_id) + 1e-6 * static_cast<double>(step);
     r.test_loss = 1.5;
     r.eval_seconds = 0.01;
+    r.val_acc = 0.002 * static_cast<double>(trial_id) + 2e-6 * static_cast<double>(step);
+    r.val_loss = 1.25;
   }
   r.zeta = 0.1;
   r.label_energy = 1.0;

@@ -2,12 +2,15 @@
 // still resolves to exactly the configuration text its database recorded, so its hash matches
 // and `harness run` (scripts/reproduce.sh) refuses nothing. A key added to the configuration
 // must leave the text of an experiment that does not set it unchanged.
+#include "db/store.h"
 #include "harness/config.h"
+#include "harness/loader/loaded_strategy.h"
 
 #include <boost/program_options.hpp>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 namespace harness {
@@ -53,6 +56,48 @@ TEST(CommittedStudies, EveryExperimentFileResolvesToTheTextItsDatabaseRecorded) 
     ++checked;
   }
   EXPECT_GE(checked, 14) << "committed study databases found under " << repro;
+}
+
+// scripts/reproduce.sh after the schema change: a copy of every committed database is migrated by
+// its first read-write open (as `harness run` opens it), keeps every trial, and still accepts the
+// configuration its experiment file resolves to, so the run resumes instead of refusing.
+TEST(CommittedStudies, ACopyMigratesForwardAndStillAcceptsItsExperiment) {
+  const std::filesystem::path repro = std::filesystem::path(HARNESS_SOURCE_DIR) / "experiments" / "repro";
+  std::string pattern = (std::filesystem::temp_directory_path() / "harness_committed_XXXXXX").string();
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const std::filesystem::path dir = pattern;
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(repro)) {
+    if (entry.path().extension() != ".ini") continue;
+    std::filesystem::path db = entry.path();
+    db.replace_extension(".db");
+    if (!std::filesystem::exists(db) || std::filesystem::exists(db.string() + "-wal")) continue;  // not while a run writes it
+    const boost::program_options::variables_map no_cli;
+    const ExperimentConfig config = load_experiment(no_cli, entry.path().string());
+    const std::string recorded = recorded_config_text(db, config.name);
+    const std::filesystem::path copy = dir / db.filename();
+    std::filesystem::copy_file(db, copy);
+
+    db::Store store = db::Store::open(copy.string());
+    EXPECT_EQ(store.database().version(), db::Database::schema_version()) << copy;
+    EXPECT_TRUE(store.database().has_column("steps", "val_acc")) << copy;
+    db::ExperimentRecord record;
+    record.name = config.name;
+    // What `harness run` records: the resolved text and the backbone file's fingerprint line (the
+    // backbone itself is not in the tree; its line is taken as recorded).
+    record.config_text = config.resolved_text() + recorded.substr(recorded.rfind("\n# backbone file SHA-1:"));
+    record.config_hash = sha1_hex(record.config_text);
+    int64_t id = 0;
+    ASSERT_NO_THROW(id = store.ensure_experiment(record)) << copy;
+    const db::StatusCounts counts = store.status_counts(id);
+    EXPECT_GT(counts.done, 0) << copy;
+    EXPECT_EQ(store.database().query("SELECT count(*) FROM steps WHERE val_acc IS NOT NULL").rows.at(0).at(0),
+              db::Value{int64_t{0}})
+        << copy;
+    ++checked;
+  }
+  std::filesystem::remove_all(dir);
+  EXPECT_GE(checked, 14);
 }
 
 }  // namespace

@@ -257,6 +257,32 @@ TEST_F(ConfigTest, PrecisionIsReadCheckedAndRecordedOnlyWhenNotTheDefault) {
   EXPECT_THAT(msg, HasSubstr("'fp16' is not a precision; expected fp32, tf32 or bf16"));
 }
 
+TEST_F(ConfigTest, ValidationFractionIsReadCheckedAndRecordedOnlyWhenSet) {
+  const ExperimentConfig none = load_experiment(cli({}), write(kValid));
+  EXPECT_EQ(none.data.validation_fraction, 0.0);
+  EXPECT_EQ(none.resolved_text().find("validation"), std::string::npos);  // recorded texts keep their hash
+  const ExperimentConfig zero = load_experiment(cli({"--data.validation_fraction", "0"}), write(kValid));
+  EXPECT_EQ(zero.resolved_text(), none.resolved_text());
+  const ExperimentConfig file =
+      load_experiment(cli({}), write(std::string(kValid) + "[data]\nvalidation_fraction = 0.1\n"));
+  EXPECT_EQ(file.data.validation_fraction, 0.1);
+  EXPECT_THAT(file.resolved_text(), HasSubstr("normalize = true\nvalidation_fraction = 0.1\n\n[train]"));
+  EXPECT_NE(file.resolved_text(), none.resolved_text());
+  const ExperimentConfig cmd = load_experiment(cli({"--data.validation_fraction", "0.25"}), write(kValid));
+  EXPECT_EQ(cmd.data.validation_fraction, 0.25);
+  EXPECT_EQ(cmd.values.at("data.validation_fraction"), "0.25");
+
+  for (const char* bad : {"1", "1.5", "-0.1", "nan", "inf", "a tenth", ""}) {
+    const std::string msg = error_of(write(kValid), {"--data.validation_fraction", bad});
+    EXPECT_THAT(msg, HasSubstr("data.validation_fraction")) << bad;
+  }
+  EXPECT_THAT(error_of(write(kValid), {"--data.validation_fraction", "1"}), HasSubstr("must be below 1"));
+  EXPECT_THAT(error_of(write(kValid), {"--data.validation_fraction", "-0.1"}), HasSubstr("is not a number >= 0"));
+  const std::string in_file = write(std::string(kValid) + "[data]\nvalidation_fraction = 2\n");
+  EXPECT_THAT(error_of(in_file), AllOf(HasSubstr(in_file + ":"), HasSubstr("key 'data.validation_fraction'"),
+                                       HasSubstr("'2' must be below 1")));
+}
+
 // An image folder with classes "cat" and "dog" (no images needed: the config only lists the folders).
 std::string class_folders() {
   const auto dir = std::filesystem::temp_directory_path() / ("config_test_images_" + std::to_string(::getpid()));

@@ -1,6 +1,8 @@
 // Tests the step loop: reproducibility, pairing, freezing, measurements, failures.
 #include "harness/trial.h"
 
+#include "harness/device.h"
+#include "harness/loader/loaded_strategy.h"
 #include "harness/measurements.h"
 
 #include <gmock/gmock.h>
@@ -8,6 +10,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstdio>
 
 namespace harness {
 namespace {
@@ -189,6 +192,120 @@ TEST(Trial, EvaluatesOnTheScheduleAndRecordsPluginMetrics) {
   EXPECT_EQ(evaluated, (std::vector<int64_t>{1, 2, 3, 5, 10, 12}));
   ASSERT_EQ(r.metrics.size(), 12u);
   EXPECT_EQ(r.metrics[0].name, "weight_norm");
+}
+
+// Every value of a step row but its timings, as exact hex floats, one row per line.
+std::string row_text(const db::StepRow& r) {
+  char buf[64];
+  std::string out = std::to_string(r.step) + " " + r.phase;
+  const auto put = [&](const std::optional<double>& v) {
+    if (!v) {
+      out += " NULL";
+      return;
+    }
+    std::snprintf(buf, sizeof buf, " %a", *v);
+    out += buf;
+  };
+  for (const std::optional<double>& v :
+       {std::optional<double>(r.lr), std::optional<double>(r.train_loss), std::optional<double>(r.train_acc),
+        r.test_acc, r.test_loss, std::optional<double>(r.zeta), std::optional<double>(r.label_energy),
+        std::optional<double>(r.cross_energy), std::optional<double>(r.phi), std::optional<double>(r.noise_fraction),
+        std::optional<double>(r.feature_grad_energy), std::optional<double>(r.feature_variance),
+        std::optional<double>(r.backbone_drift), r.val_acc, r.val_loss}) {
+    put(v);
+  }
+  return out + "\n";
+}
+
+// The rows of a trial without a validation split, digested as they were recorded before
+// validation splits existed (the step loop of commit 5beb42c, Debian's LibTorch 1.13.0 on the CPU):
+// the validation code must leave them bit for bit as they were. Other LibTorch builds round
+// differently, so there the digest is only printed.
+TEST(Trial, WithoutAValidationSplitTheRowsAreThoseRecordedBeforeIt) {
+  const Recorded r = run(TestStrategy(1.0, 0), 0);
+  std::string text;
+  for (const auto& row : r.rows) text += row_text(row);
+  const std::string digest = sha1_hex(text);
+  if (torch_version() != "1.13.0") GTEST_SKIP() << "digest " << digest << " under LibTorch " << torch_version();
+  EXPECT_EQ(digest, "9990a3d710b281aa378c0be9c30706654261cc69") << text;
+}
+
+// make_data() with a validation split: 30 more images of the same distribution.
+Split with_validation() {
+  Split s = make_data();
+  torch::manual_seed(8);
+  s.validation.images = torch::randn({30, 1, 4, 4});
+  s.validation.labels = torch::randint(0, 3, {30}, torch::kLong);
+  s.validation.num_classes = 3;
+  return s;
+}
+
+TEST(Trial, RecordsValidationAtExactlyTheEvaluationStepsBesideTheTest) {
+  const Split data = with_validation();
+  const Recorded r = run(TestStrategy(1.0, 0), 0, {}, &data);
+  std::vector<int64_t> tested, validated;
+  for (const auto& row : r.rows) {
+    if (row.test_acc) tested.push_back(row.step);
+    if (row.val_acc) {
+      validated.push_back(row.step);
+      EXPECT_TRUE(row.val_loss.has_value());
+      EXPECT_GE(*row.val_acc, 0.0);
+      EXPECT_LE(*row.val_acc, 1.0);
+      // An accuracy over 30 images is a count of them.
+      EXPECT_DOUBLE_EQ(*row.val_acc * 30, std::round(*row.val_acc * 30));
+    } else {
+      EXPECT_FALSE(row.val_loss.has_value());
+    }
+  }
+  EXPECT_EQ(tested, (std::vector<int64_t>{1, 2, 3, 5, 10, 12}));
+  EXPECT_EQ(validated, tested);
+  // The validation values are those of the validation images: evaluated on them as on the test split.
+  Split swapped = data;
+  swapped.test = data.validation;
+  const Recorded as_test = run(TestStrategy(1.0, 0), 0, {}, &swapped);
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    EXPECT_EQ(r.rows[i].val_acc, as_test.rows[i].test_acc) << "step " << r.rows[i].step;
+    EXPECT_EQ(r.rows[i].val_loss, as_test.rows[i].test_loss) << "step " << r.rows[i].step;
+  }
+}
+
+TEST(Trial, AValidationSplitChangesNoOtherValueOfAStep) {
+  const Split data = with_validation();
+  const Recorded plain = run(TestStrategy(1.0, 0), 2);
+  const Recorded validated = run(TestStrategy(1.0, 0), 2, {}, &data);
+  ASSERT_EQ(plain.rows.size(), validated.rows.size());
+  for (std::size_t i = 0; i < plain.rows.size(); ++i) {
+    db::StepRow without = validated.rows[i];
+    without.val_acc.reset();
+    without.val_loss.reset();
+    EXPECT_EQ(row_text(without), row_text(plain.rows[i]));
+  }
+  // The backbone saw the same batches, plus one validation batch at each of the 6 evaluations.
+  EXPECT_EQ(validated.batches.size(), plain.batches.size() + 6);
+}
+
+TEST(Trial, TheValidationSubsetIsFixedPerSeedLikeTheTestSubset) {
+  const Split data = with_validation();
+  TrainConfig train;
+  train.max_test_examples = 10;
+  const Recorded a = run(TestStrategy(1.0, 0), 3, train, &data);
+  const Recorded b = run(TestStrategy(1e-3, 2), 3, train, &data);  // another strategy, same seed
+  const Recorded c = run(TestStrategy(1.0, 0), 4, train, &data);
+  // A 10-image subset: accuracies are tenths.
+  for (const auto& row : a.rows) {
+    if (row.val_acc) {
+      EXPECT_DOUBLE_EQ(*row.val_acc * 10, std::round(*row.val_acc * 10));
+    }
+  }
+  // The backbone records a checksum of every batch it sees: at step 1 the training batch, then
+  // the test subset, then the validation subset. They are the same images for every strategy of
+  // a seed, and another seed draws another validation subset.
+  ASSERT_GE(a.batches.size(), 3u);
+  const auto evaluated_inputs = [](const Recorded& r) {
+    return std::vector<double>(r.batches.begin() + 1, r.batches.begin() + 3);
+  };
+  EXPECT_EQ(evaluated_inputs(a), evaluated_inputs(b));
+  EXPECT_NE(evaluated_inputs(a)[1], evaluated_inputs(c)[1]);
 }
 
 TEST(Trial, ANonFiniteLossFailsWithTheStepNamed) {
