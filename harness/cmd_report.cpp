@@ -38,6 +38,11 @@ int cmd_report(const Args& args) {
       "accuracy for the steps-to-target table (default: 90% of the baseline's final mean)")(
       "equivalence-margin", po::value<double>(),
       "percentage points: add the paired TOST of the final accuracy within +-PP of the baseline")(
+      "select-on", po::value<std::string>(&options.select_on),
+      "sweeps: compare per sweep only the variant with the best mean accuracy on 'validation' (or on 'test', "
+      "labelled as peeking in the report)")(
+      "select-step", po::value<int64_t>(&options.select_step)->default_value(0),
+      "the step whose accuracy selects (default: each trial's last evaluated step)")(
       "bootstrap-seed", po::value<std::string>()->default_value("0"), "seed of the bootstrap");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);

@@ -39,6 +39,7 @@ class Document {
   void table(TableData table);
   void code(std::string text);
   void figure(std::string caption, std::string png, std::string svg);
+  void append(Block block) { blocks_.push_back(std::move(block)); }
 
   const std::vector<Block>& blocks() const { return blocks_; }
 

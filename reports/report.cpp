@@ -27,6 +27,9 @@ namespace fs = std::filesystem;
 
 constexpr double kDefaultTargetFraction = 0.9;  // of the baseline's final mean accuracy
 
+// "mei[lr=1e-3]" -> "mei"; a label without a sweep is its own base.
+std::string base_of(const std::string& label) { return label.substr(0, label.find('[')); }
+
 // Mean over seeds at each step with a band of +-1 sd (scale: 100 for percent).
 Curve spread_curve(const std::string& label, const SeriesBySeed& series, double scale) {
   std::map<int64_t, std::vector<double>> at;
@@ -75,7 +78,7 @@ Curve difference_curve(const std::string& label, const SeriesBySeed& strategy, c
 
 class ReportBuilder {
  public:
-  explicit ReportBuilder(const ReportOptions& o) : o_(o), figures_(o.gnuplot_command) {}
+  explicit ReportBuilder(const ReportOptions& o) : o_(o), baseline_(o.baseline), figures_(o.gnuplot_command) {}
 
   ReportSummary run();
 
@@ -95,7 +98,10 @@ class ReportBuilder {
   void wilcoxon_small_n_note(const std::vector<Comparison>& cs);
   const std::string& name() const { return data_.experiment.name; }
 
+  void select_variants();
+
   const ReportOptions& o_;
+  std::string baseline_;  // o_.baseline, or the variant of it that was selected
   FigureWriter figures_;
   ReportData data_;
   Document doc_;
@@ -149,10 +155,10 @@ void ReportBuilder::forest(const std::string& stem, const std::string& what, con
     if (c.t.ci) ci = Interval{100 * c.t.ci->lower, 100 * c.t.ci->upper};
     rows.push_back({c.strategy, 100 * *c.t.mean_diff, ci, c.significant});
   }
-  Axes axes(what + ": paired difference to " + o_.baseline + " (mean, 95% CI)",
-            "Difference to " + o_.baseline + " (pp)", "");
+  Axes axes(what + ": paired difference to " + baseline_ + " (mean, 95% CI)",
+            "Difference to " + baseline_ + " (pp)", "");
   if (margin) axes.margin = 100 * *margin;
-  add_figure(stem, "Forest plot: " + what + ", each strategy minus `" + o_.baseline +
+  add_figure(stem, "Forest plot: " + what + ", each strategy minus `" + baseline_ +
                        "` in percentage points, mean and 95% t interval over the paired seeds; filled: significant "
                        "after Holm (p < 0.05), open: not" +
                        (margin ? "; shaded: the equivalence margin +-" + fixed(100 * *margin, 2) + " pp" : ""),
@@ -173,7 +179,7 @@ void ReportBuilder::header() {
   std::vector<std::string> seeds;
   for (auto s : data_.seeds) seeds.push_back(std::to_string(s));
   std::vector<std::string> strategies;
-  for (const auto& s : data_.strategies) strategies.push_back("`" + s + "`" + (s == o_.baseline ? " (baseline)" : ""));
+  for (const auto& s : data_.strategies) strategies.push_back("`" + s + "`" + (s == baseline_ ? " (baseline)" : ""));
   doc_.paragraph(std::to_string(data_.seeds.size()) + " seeds among the finished trials (" +
                  (seeds.empty() ? std::string("none") : join(seeds, ", ")) + "); strategies: " +
                  (strategies.empty() ? std::string("none") : join(strategies, ", ")) + "; " +
@@ -216,7 +222,7 @@ void ReportBuilder::early_speed_table() {
   const std::string k = std::to_string(o_.early_steps);
   doc_.heading("Early speed (paper Table 3)");
   doc_.paragraph("Per seed, the mean test accuracy over the evaluated steps among steps 1.." + k +
-                 "; per strategy, the paired difference to `" + o_.baseline +
+                 "; per strategy, the paired difference to `" + baseline_ +
                  "` in percentage points (pp): mean, 95% CI, paired t-test p (raw and Holm-adjusted across the " +
                  std::to_string(early_.size()) + " strategies compared) and Wilcoxon signed-rank p (two-sided).");
   Table t("early_speed", {{"Strategy", {"strategy"}},
@@ -262,7 +268,7 @@ void ReportBuilder::early_speed_table() {
 void ReportBuilder::final_accuracy_table() {
   doc_.heading("Final accuracy (paper Tables 4-6)");
   doc_.paragraph("Test accuracy at the last evaluated step (the last step of a complete trial), mean and 95% CI over "
-                 "seeds. **Bold**: the paired t-test against `" + o_.baseline +
+                 "seeds. **Bold**: the paired t-test against `" + baseline_ +
                  "` is significant at 0.05 after Holm-Bonferroni correction across the " +
                  std::to_string(final_.size()) + " strategies compared. Raw and Holm-adjusted p are shown.");
   Table t("final_accuracy", {{"Strategy", {"strategy"}},
@@ -315,7 +321,7 @@ void ReportBuilder::equivalence_table() {
     return;
   }
   const double margin = *o_.equivalence_margin;
-  doc_.paragraph("H0: the mean paired difference in final accuracy to `" + o_.baseline + "` is at least " +
+  doc_.paragraph("H0: the mean paired difference in final accuracy to `" + baseline_ + "` is at least " +
                  fixed(100 * margin, 2) + " pp in size; H1: it lies within +-" + fixed(100 * margin, 2) +
                  " pp. Two one-sided paired t-tests at 0.05 (p lower: H0 diff <= -margin; p upper: H0 diff >= "
                  "+margin); TOST p = the larger; equivalence is shown when TOST p < 0.05, the same as the 90% "
@@ -357,7 +363,7 @@ void ReportBuilder::beyond_tables() {
   std::map<std::string, std::vector<int64_t>> never_reached;
   std::optional<double> target = o_.target_accuracy;
   if (!target) {
-    MeanCi b = mean_ci(values_of(data_.final_acc[o_.baseline]));
+    MeanCi b = mean_ci(values_of(data_.final_acc[baseline_]));
     if (b.mean) target = kDefaultTargetFraction * *b.mean;
   }
   if (!target) {
@@ -380,7 +386,7 @@ void ReportBuilder::beyond_tables() {
                                 {"Mean steps", {"steps_mean"}},
                                 {"95% CI", {"steps_ci_low", "steps_ci_high"}},
                                 {"Speed-up vs baseline", {"speedup"}}});
-    MeanCi base = mean_ci(values_of(steps_to_target[o_.baseline]));
+    MeanCi base = mean_ci(values_of(steps_to_target[baseline_]));
     for (const auto& s : data_.strategies) {
       MeanCi m = mean_ci(values_of(steps_to_target[s]));
       const std::size_t never = never_reached[s].size();
@@ -391,7 +397,7 @@ void ReportBuilder::beyond_tables() {
              {std::to_string(never), {std::to_string(never)}},
              {m.mean ? fixed(*m.mean, 1) : "n/a", {opt_full(m.mean)}},
              {m.ci ? "[" + fixed(m.ci->lower, 1) + ", " + fixed(m.ci->upper, 1) + "]" : "n/a", ci_csv(m.ci)},
-             {s == o_.baseline ? "1 (baseline)" : speedup ? fixed(*speedup, 2) + "x" : "n/a", {opt_full(speedup)}}});
+             {s == baseline_ ? "1 (baseline)" : speedup ? fixed(*speedup, 2) + "x" : "n/a", {opt_full(speedup)}}});
     }
     write_table(t);
     doc_.code(sql_block(sql::kCurves, {exp_bind_}));
@@ -440,9 +446,9 @@ void ReportBuilder::curve_figures() {
                                        {"Diff. (pp)", {"diff_mean"}},
                                        {"95% CI (pp)", {"diff_ci_low", "diff_ci_high"}}});
   for (const auto& s : data_.strategies) {
-    if (s == o_.baseline) continue;
+    if (s == baseline_) continue;
     std::vector<std::size_t> n;
-    difference.push_back(difference_curve(s, data_.test_acc[s], data_.test_acc[o_.baseline], n));
+    difference.push_back(difference_curve(s, data_.test_acc[s], data_.test_acc[baseline_], n));
     const Curve& c = difference.back();
     for (std::size_t i = 0; i < c.x.size(); ++i) {
       const bool band = n[i] > 1;
@@ -467,7 +473,7 @@ void ReportBuilder::curve_figures() {
     return;
   }
   doc_.paragraph("Drawn by " + figures_.version() + " (" + figures_.terminal() + " and svg terminals). The paired "
-                 "difference figures show, at each evaluated step, each strategy minus `" + o_.baseline +
+                 "difference figures show, at each evaluated step, each strategy minus `" + baseline_ +
                  "` on the same seed: the mean over seeds with its 95% t band (a band that leaves the zero line is a "
                  "difference at that step, before any correction for the many steps). The accuracy and variance "
                  "figures show each strategy's mean with +-1 standard deviation over seeds. Data: the curves query "
@@ -480,16 +486,16 @@ void ReportBuilder::curve_figures() {
     variance.push_back(spread_curve(s, data_.feature_variance[s], 1.0));
   }
   if (!difference.empty()) {
-    Axes all{"Paired difference to " + o_.baseline + " (mean, 95% t band over seeds)", "Training step",
+    Axes all{"Paired difference to " + baseline_ + " (mean, 95% t band over seeds)", "Training step",
              "Test accuracy difference (pp)", std::nullopt};
     all.zero_line = true;
-    add_figure("difference", "Paired difference in test accuracy to `" + o_.baseline +
+    add_figure("difference", "Paired difference in test accuracy to `" + baseline_ +
                                  "` vs training step, mean over seeds with its 95% t band",
                figures_.curves(o_.out_dir, "difference", all, difference));
-    Axes early{"Paired difference to " + o_.baseline + ", first " + k + " steps", "Training step",
+    Axes early{"Paired difference to " + baseline_ + ", first " + k + " steps", "Training step",
                "Test accuracy difference (pp)", static_cast<double>(o_.early_steps)};
     early.zero_line = true;
-    add_figure("difference_early", "Zoom on steps 1.." + k + ": paired difference to `" + o_.baseline +
+    add_figure("difference_early", "Zoom on steps 1.." + k + ": paired difference to `" + baseline_ +
                                        "`, mean with its 95% t band",
                figures_.curves(o_.out_dir, "difference_early", early, difference));
   }
@@ -531,6 +537,87 @@ void ReportBuilder::curve_figures() {
                              noise));
 }
 
+// Per sweep, the variant with the best mean accuracy on the chosen split; the tables then compare
+// only the picked ones. A table says what was picked, on what, and at which step.
+void ReportBuilder::select_variants() {
+  const bool on_test = o_.select_on == "test";
+  const ByStrategy& final_values = on_test ? data_.final_acc : data_.final_val_acc;
+  const SeriesByStrategy& series = on_test ? data_.test_acc : data_.val_acc;
+  if (!on_test && data_.val_acc.empty()) {
+    throw ConfigError(o_.db_path + ": --select-on validation, but experiment '" + name() +
+                      "' recorded no validation accuracy" +
+                      (data_.has_validation_column ? std::string("") : " (its database predates schema version 2)") +
+                      "; run it with [data] validation_fraction > 0, or select on test by name (--select-on test)");
+  }
+  std::map<std::string, std::vector<std::string>> groups;  // base -> variants, in label order
+  for (const auto& s : data_.strategies) {
+    if (s.find('[') != std::string::npos) groups[base_of(s)].push_back(s);
+  }
+  const std::string step_text = o_.select_step > 0 ? "step " + std::to_string(o_.select_step) : "the last evaluated step";
+  doc_.heading("Selection of the sweeps' variants");
+  if (on_test) {
+    doc_.paragraph("**Selected on the TEST split** (--select-on test): each sweep's variant was picked by its mean test "
+                   "accuracy at " + step_text + ", and the same test split is compared below, so the picked variants' "
+                   "differences are optimistically biased (Dodge et al. 2019). Select on validation for an honest "
+                   "comparison.");
+  } else {
+    doc_.paragraph("Each sweep's variant was picked by its mean validation accuracy at " + step_text +
+                   " over the finished seeds (the validation split is carved out of the training split; the test split "
+                   "played no part in the choice); the tables below compare the picked variants on the test split.");
+  }
+  Table t("selection", {{"Sweep", {"base"}},
+                        {"Variant", {"variant"}},
+                        {"n seeds", {"n"}},
+                        {std::string(on_test ? "Mean test acc. (%)" : "Mean validation acc. (%)"), {"select_acc_mean"}},
+                        {"Picked", {"picked"}}});
+  std::set<std::string> dropped;
+  for (const auto& [base, variants] : groups) {
+    std::string best;
+    double best_mean = -1.0;
+    std::map<std::string, MeanCi> means;
+    for (const auto& v : variants) {
+      std::vector<double> values;
+      if (o_.select_step > 0) {
+        auto it = series.find(v);
+        if (it != series.end()) {
+          for (const auto& [seed, steps] : it->second) {
+            auto at = steps.find(o_.select_step);
+            if (at != steps.end()) values.push_back(at->second);
+          }
+        }
+      } else {
+        auto it = final_values.find(v);
+        if (it != final_values.end()) values = values_of(it->second);
+      }
+      means[v] = mean_ci(values);
+      if (means[v].mean && *means[v].mean > best_mean) {
+        best_mean = *means[v].mean;
+        best = v;
+      }
+    }
+    if (best.empty()) {
+      throw ConfigError(o_.db_path + ": sweep '" + base + "' has no " + (on_test ? "test" : "validation") +
+                        " accuracy at " + step_text + " to select on");
+    }
+    for (const auto& v : variants) {
+      const MeanCi& m = means[v];
+      const bool picked = v == best;
+      t.row({{base, {base}}, {v, {v}, picked}, {std::to_string(m.n), {std::to_string(m.n)}},
+             {opt_pct(m.mean), {opt_full(m.mean)}, picked}, {picked ? "picked" : "", {picked ? "1" : "0"}}});
+      if (!picked) dropped.insert(v);
+    }
+    if (base == o_.baseline) baseline_ = best;
+  }
+  write_table(t);
+  std::vector<std::string> kept;
+  for (const auto& s : data_.strategies) {
+    if (!dropped.count(s)) kept.push_back(s);
+  }
+  // The baseline (possibly the picked variant of it) first, as everywhere in the report.
+  std::stable_partition(kept.begin(), kept.end(), [&](const std::string& s) { return s == baseline_; });
+  data_.strategies = kept;
+}
+
 void ReportBuilder::check_options() const {
   if (o_.early_steps < 1) {
     throw ConfigError("report: early_steps = " + std::to_string(o_.early_steps) + ", expected >= 1");
@@ -548,13 +635,17 @@ void ReportBuilder::check_options() const {
     throw ConfigError(message.str());
   }
   if (o_.out_dir.empty()) throw ConfigError("report: no output folder given (--out)");
+  if (!o_.select_on.empty() && o_.select_on != "validation" && o_.select_on != "test") {
+    throw ConfigError("report: --select-on '" + o_.select_on + "': expected validation or test");
+  }
+  if (o_.select_step < 0) throw ConfigError("report: --select-step " + std::to_string(o_.select_step) + ": expected >= 1");
 }
 
 ReportSummary ReportBuilder::run() {
   check_options();
   {
     db::Database db = db::Database::open(o_.db_path, db::OpenMode::ReadOnly);
-    data_ = read_report_data(db, o_.db_path, o_.experiment, o_.baseline, o_.early_steps);
+    data_ = read_report_data(db, o_.db_path, o_.experiment, baseline_, o_.early_steps);
   }
   exp_bind_ = std::to_string(data_.experiment.id) + " (experiment '" + name() + "')";
   std::vector<std::string>& exclusions = data_.exclusions;
@@ -562,26 +653,42 @@ ReportSummary ReportBuilder::run() {
   // Degenerate designs, each named in the report.
   if (data_.trials_used == 0) exclusions.push_back("no finished trials: every table below is empty");
   if (data_.seeds.size() == 1) exclusions.push_back("only one seed: no intervals and no tests");
+  // Selection writes its own section (and CSV): header and exclusions come first in the document.
+  fs::create_directories(o_.out_dir);
+  Document selection;
+  if (!o_.select_on.empty()) {
+    std::swap(doc_, selection);
+    select_variants();
+    std::swap(doc_, selection);
+  }
   const bool has_baseline =
-      std::find(data_.strategies.begin(), data_.strategies.end(), o_.baseline) != data_.strategies.end();
-  if (!has_baseline) exclusions.push_back("the baseline `" + o_.baseline + "` has no finished trials: no comparisons");
-  early_ = compare(data_.strategies, data_.early, o_.baseline, std::nullopt);
-  final_ = compare(data_.strategies, data_.final_acc, o_.baseline, o_.equivalence_margin);
+      std::find(data_.strategies.begin(), data_.strategies.end(), baseline_) != data_.strategies.end();
+  const bool baseline_swept = std::any_of(data_.strategies.begin(), data_.strategies.end(), [&](const std::string& s) {
+    return s.rfind(baseline_ + "[", 0) == 0;
+  });
+  if (!has_baseline && baseline_swept) {
+    exclusions.push_back("the baseline `" + baseline_ + "` was swept: name one of its variants with --baseline, or "
+                         "pick one with --select-on validation; no comparisons");
+  } else if (!has_baseline) {
+    exclusions.push_back("the baseline `" + baseline_ + "` has no finished trials: no comparisons");
+  }
+  early_ = compare(data_.strategies, data_.early, baseline_, std::nullopt);
+  final_ = compare(data_.strategies, data_.final_acc, baseline_, o_.equivalence_margin);
   for (const auto& c : final_) {
     if (!c.pairs.unpaired.empty()) {
-      exclusions.push_back("`" + c.strategy + "` vs `" + o_.baseline + "`: " + std::to_string(c.pairs.seeds.size()) +
+      exclusions.push_back("`" + c.strategy + "` vs `" + baseline_ + "`: " + std::to_string(c.pairs.seeds.size()) +
                            " pairs formed; seeds without a pair (one of the two missing): " +
                            seeds_text(c.pairs.unpaired));
     }
   }
 
-  fs::create_directories(o_.out_dir);
-  summary_.files.push_back((fs::path(o_.out_dir) / "report.md").string());
-  summary_.files.push_back((fs::path(o_.out_dir) / "report.html").string());
+  summary_.files.insert(summary_.files.begin(), (fs::path(o_.out_dir) / "report.html").string());
+  summary_.files.insert(summary_.files.begin(), (fs::path(o_.out_dir) / "report.md").string());
   header();
   doc_.heading("Exclusions and warnings");
   if (exclusions.empty()) doc_.paragraph("None: every trial finished and every strategy has every seed.");
   doc_.list(exclusions);
+  for (const Block& b : selection.blocks()) doc_.append(b);
   initial_noise_table();
   early_speed_table();
   final_accuracy_table();

@@ -19,6 +19,12 @@ struct ReportOptions {
   // 1 percentage point); none: the report says how to ask for it.
   std::optional<double> equivalence_margin;
   uint64_t bootstrap_seed = 0;
+  // Sweeps (labels "BASE[key=value;...]"): pick per BASE the variant with the best mean accuracy
+  // on this split ("validation", or "test", which the report labels as peeking) at select_step
+  // (0: each trial's last evaluated step), and compare only the picked variants. Empty: every
+  // variant is a strategy of its own.
+  std::string select_on;
+  int64_t select_step = 0;
   std::string gnuplot_command = "gnuplot";  // figures are skipped when it cannot be run
 };
 

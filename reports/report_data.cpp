@@ -109,7 +109,11 @@ void Reader::read_trials() {
     all_strategies.insert(tr.strategy);
     data_.trials.push_back(std::move(tr));
   }
-  if (!all_strategies.count(baseline_)) {
+  // A sweep's variants of the baseline ("he_base[lr=...]") stand for it until one is selected.
+  const bool baseline_swept = std::any_of(all_strategies.begin(), all_strategies.end(), [&](const std::string& s) {
+    return s.rfind(baseline_ + "[", 0) == 0;
+  });
+  if (!all_strategies.count(baseline_) && !baseline_swept) {
     throw ConfigError(db_path_ + ": experiment '" + name_ + "' has no trials of baseline strategy '" + baseline_ +
                       "'; strategies present: " +
                       (all_strategies.empty() ? std::string("none")

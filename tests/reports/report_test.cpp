@@ -270,6 +270,60 @@ TEST_F(ReportTest, PairedDifferencesByStepAreTheSeedwiseDifferences) {
   EXPECT_EQ(checked, 2u * 32u);
 }
 
+TEST_F(ReportTest, SweepsAreSelectedOnValidationAndTheTablesCompareOnlyThePicked) {
+  SyntheticSpec spec;
+  // On test, mei[lr=1e-3] is 10 pp better than mei[lr=3e-3]; on validation the other way round.
+  spec.strategies = {{"he_base[lr=1e-3]", 0.0, 0.6, 1.0}, {"he_base[lr=3e-3]", -0.05, 0.6, 1.0},
+                     {"mei[lr=1e-3]", 0.1, 0.05, 2.0}, {"mei[lr=3e-3]", 0.0, 0.05, 2.0}, {"warmup", 0.0, 0.5, 1.0}};
+  spec.val_shift = {{"he_base[lr=1e-3]", 0.02}, {"he_base[lr=3e-3]", 0.0}, {"mei[lr=1e-3]", 0.0},
+                    {"mei[lr=3e-3]", 0.03}, {"warmup", 0.0}};
+  make_synthetic_db(db_, spec);
+  ReportOptions o = options();
+  o.gnuplot_command = "false";
+  o.select_on = "validation";
+  ReportSummary s = write_report(o);
+  EXPECT_EQ(s.strategies, (std::vector<std::string>{"he_base[lr=1e-3]", "mei[lr=3e-3]", "warmup"}));
+  std::ifstream in(fs::path(out_) / "selection.csv");
+  std::string csv((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(csv.find("he_base,he_base[lr=1e-3],6,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",1\n"), std::string::npos);
+  auto fin = read_csv(fs::path(out_) / "final_accuracy.csv");
+  EXPECT_EQ(fin.count("mei[lr=1e-3]"), 0u);
+  ASSERT_EQ(fin.count("mei[lr=3e-3]"), 1u);
+  EXPECT_EQ(fin["he_base[lr=1e-3]"]["diff_mean"], "");  // the baseline row
+  EXPECT_NEAR(num(fin["mei[lr=3e-3]"]["diff_mean"]), 0.0, 0.01);
+  const std::string md = slurp(fs::path(out_) / "report.md");
+  EXPECT_NE(md.find("picked by its mean validation accuracy"), std::string::npos);
+  EXPECT_EQ(md.find("TEST split"), std::string::npos);
+
+  // Selecting on test picks the other mei, and says it peeked.
+  o.select_on = "test";
+  s = write_report(o);
+  EXPECT_EQ(s.strategies, (std::vector<std::string>{"he_base[lr=1e-3]", "mei[lr=1e-3]", "warmup"}));
+  EXPECT_NE(slurp(fs::path(out_) / "report.md").find("**Selected on the TEST split**"), std::string::npos);
+
+  // Without a selection, a swept baseline must be named.
+  o.select_on.clear();
+  s = write_report(o);
+  EXPECT_NE(slurp(fs::path(out_) / "report.md").find("the baseline `he_base` was swept"), std::string::npos);
+  o.select_on = "train";
+  EXPECT_THROW(write_report(o), ConfigError);
+}
+
+TEST_F(ReportTest, SelectingOnValidationWithoutAValidationSplitIsRefused) {
+  make_synthetic_db(db_, three_strategies());
+  ReportOptions o = options();
+  o.gnuplot_command = "false";
+  o.select_on = "validation";
+  try {
+    write_report(o);
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("recorded no validation accuracy"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("validation_fraction"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(ReportTest, UnfinishedTrialsOfAStrategyAreOneLineWithSeedRanges) {
   SyntheticSpec spec = three_strategies();
   spec.running = {{"warmup", 1}, {"warmup", 3}, {"warmup", 4}, {"warmup", 5}, {"mei", 0}};

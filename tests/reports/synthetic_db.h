@@ -32,6 +32,9 @@ struct SyntheticSpec {
   uint64_t rng_seed = 1;
   // (strategy, seed) trials to record as failed / left running / omit entirely.
   std::set<std::pair<std::string, int>> failed, running, missing;
+  // Strategies with a validation split: val_acc = the step's accuracy without final_shift, plus
+  // this shift, at every evaluated step (others record none).
+  std::map<std::string, double> val_shift;
 };
 
 // What was inserted, for the tests to compute expected numbers independently.
@@ -67,8 +70,8 @@ inline SyntheticTruth make_synthetic_db(const std::string& path, const Synthetic
   db::Statement step(database,
                      "INSERT INTO steps (trial_id, step, phase, lr, train_loss, train_acc, test_acc, test_loss, zeta, "
                      "label_energy, cross_energy, phi, noise_fraction, feature_grad_energy, feature_variance, "
-                     "backbone_drift, step_seconds, eval_seconds) VALUES (?1, ?2, 'full', 1e-4, ?3, ?4, ?5, ?6, "
-                     "0.2, 1.0, 0.4, 0.8, ?7, ?8, ?9, 0.01, 0.001, ?10)");
+                     "backbone_drift, step_seconds, eval_seconds, val_acc) VALUES (?1, ?2, 'full', 1e-4, ?3, ?4, ?5, ?6, "
+                     "0.2, 1.0, 0.4, 0.8, ?7, ?8, ?9, 0.01, 0.001, ?10, ?11)");
   std::vector<double> seed_effect(static_cast<std::size_t>(spec.seeds));
   for (auto& e : seed_effect) e = 0.02 * normal(gen);
   for (const auto& s : spec.strategies) {
@@ -110,6 +113,9 @@ inline SyntheticTruth make_synthetic_db(const std::string& path, const Synthetic
           step.bind_null(6);
           step.bind_null(10);
         }
+        const auto val = spec.val_shift.find(s.name);
+        if (eval && val != spec.val_shift.end()) step.bind(11, acc - s.final_shift + val->second);
+        else step.bind_null(11);
         step.bind(7, nf);
         step.bind(8, ge);
         step.bind(9, var);
