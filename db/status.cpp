@@ -1,6 +1,8 @@
 // Study progress from the trials and steps tables (see status.h).
 #include "db/status.h"
 
+#include "db/values.h"
+
 #include "harness/errors.h"
 
 #include <algorithm>
@@ -11,22 +13,6 @@
 
 namespace harness::db {
 namespace {
-
-int64_t as_int(const Value& v) {
-  if (auto i = std::get_if<int64_t>(&v)) return *i;
-  if (auto d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
-  return 0;
-}
-double as_double(const Value& v) {
-  if (auto d = std::get_if<double>(&v)) return *d;
-  if (auto i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
-  return std::nan("");
-}
-std::string as_text(const Value& v) {
-  if (auto s = std::get_if<std::string>(&v)) return *s;
-  if (auto i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  return {};
-}
 
 constexpr const char* kSqlCounts =
     "SELECT strategy, status, COUNT(*) FROM trials WHERE experiment_id = ?1 GROUP BY strategy, status";

@@ -698,18 +698,8 @@ ReportSummary ReportBuilder::run() {
 
   summary_.report_md = summary_.files[0];
   summary_.report_html = summary_.files[1];
-  {
-    std::ofstream md(summary_.report_md);
-    md << doc_.markdown();
-    md.close();
-    if (!md) throw DataError(summary_.report_md + ": cannot write the report");
-  }
-  {
-    std::ofstream html(summary_.report_html);
-    html << doc_.html("Report: " + name(), o_.out_dir);
-    html.close();
-    if (!html) throw DataError(summary_.report_html + ": cannot write the report");
-  }
+  write_text_file(summary_.report_md, doc_.markdown());
+  write_text_file(summary_.report_html, doc_.html("Report: " + name(), o_.out_dir));
   summary_.experiment = name();
   summary_.seeds = data_.seeds.size();
   summary_.strategies = data_.strategies;

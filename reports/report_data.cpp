@@ -1,6 +1,7 @@
 // Reads one experiment of a results database into ReportData (see report_data.h).
 #include "reports/report_data.h"
 
+#include "db/values.h"
 #include "harness/errors.h"
 #include "reports/table.h"
 
@@ -12,23 +13,10 @@ namespace {
 
 using db::Value;
 
-double as_double(const Value& v) {
-  if (auto d = std::get_if<double>(&v)) return *d;
-  if (auto i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
-  return std::nan("");
-}
-int64_t as_int(const Value& v) {
-  if (auto i = std::get_if<int64_t>(&v)) return *i;
-  if (auto d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
-  return 0;
-}
-std::string as_text(const Value& v) {
-  if (auto s = std::get_if<std::string>(&v)) return *s;
-  if (auto i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  if (auto d = std::get_if<double>(&v)) return std::to_string(*d);
-  return {};
-}
-bool is_null(const Value& v) { return std::holds_alternative<std::monostate>(v); }
+using db::as_double;
+using db::as_int;
+using db::as_text;
+using db::is_null;
 
 // "0, 3, 5-7": ascending seeds with runs collapsed.
 std::string seed_ranges(const std::vector<int64_t>& seeds) {

@@ -102,11 +102,15 @@ std::string seeds_text(const std::vector<int64_t>& seeds) {
   return join(s, ", ");
 }
 
-void write_csv(const std::string& path, const TableData& table) {
+void write_text_file(const std::string& path, const std::string& text, const std::string& what) {
   std::ofstream out(path);
-  out << csv_text(table.csv_header, table.csv_rows);
+  out << text;
   out.close();
-  if (!out) throw DataError(path + ": cannot write the table " + table.name);
+  if (!out) throw DataError(path + ": cannot write " + what);
+}
+
+void write_csv(const std::string& path, const TableData& table) {
+  write_text_file(path, csv_text(table.csv_header, table.csv_rows), "the table " + table.name);
 }
 
 std::string sql_block(const std::string& sql, const std::vector<std::string>& binds) {

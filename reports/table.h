@@ -65,6 +65,8 @@ std::string opt_pct(const std::optional<double>& v);
 std::string opt_diff(const std::optional<double>& v);           // a fraction as signed pp, "+1.23"
 std::string utc_now();                                          // "2026-12-01T13:00:00Z"
 std::string seeds_text(const std::vector<int64_t>& seeds);      // "0, 1, 5"
+// Writes `text` to `path`, replacing it; a failed write is a DataError naming the file and `what`.
+void write_text_file(const std::string& path, const std::string& text, const std::string& what = "the report");
 // Writes the table's CSV twin to `path`; a failed write is a DataError naming the file.
 void write_csv(const std::string& path, const TableData& table);
 // A query as printed under a table: the SQL, then "-- ?N = value" for each bound value.
