@@ -1,6 +1,7 @@
 // hadamard_bench: median time of the fixed_hadamard head (fast Walsh-Hadamard transform)
 // against the same head as a dense matmul, K = 2048, C = 1000, batch 256 (see bench/README.md).
 // Usage: hadamard_bench [plugin.so (default: the build's fixed_hadamard.so)] [threads (default 1)]
+#include "bench/options.h"
 #include "harness/loader/loaded_strategy.h"
 
 #include <torch/torch.h>
@@ -43,8 +44,21 @@ torch::Tensor sylvester(int64_t p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string plugin = argc > 1 && argv[1][0] != 0 ? argv[1] : std::string(HARNESS_DEFAULT_STRATEGY_DIR) + "/fixed_hadamard.so";
-  const int threads = argc > 2 ? std::atoi(argv[2]) : 1;
+  namespace po = bench::po;
+  po::options_description options("options");
+  options.add_options()
+      ("plugin", po::value<std::string>()->default_value(std::string(HARNESS_DEFAULT_STRATEGY_DIR) + "/fixed_hadamard.so"),
+       "the fixed_hadamard plugin file")
+      ("threads", po::value<int>()->default_value(1), "intra-op threads of LibTorch");
+  po::positional_options_description positional;
+  positional.add("plugin", 1).add("threads", 1);
+  const auto vm = bench::parse_options(
+      argc, argv,
+      "hadamard_bench [PLUGIN [THREADS]]: forward and backward time of the fixed_hadamard head's FWHT kernel,\n"
+      "its tensor-op variant and a dense matmul with the same matrix",
+      options, positional);
+  const std::string plugin = vm["plugin"].as<std::string>();
+  const int threads = bench::at_least(vm, "threads", 1);
   at::set_num_threads(threads);
   auto strategy = harness::LoadedStrategy::load(plugin);
   harness::sdk::HeadSpec spec;

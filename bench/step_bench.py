@@ -2,7 +2,7 @@
 harness (convnet backbone, linear head, Adam, cross-entropy, the per-step
 measurements) on the same batch size and thread count. Prints the median step time.
 
-usage: /usr/bin/python3 bench/step_bench.py --threads 2 --batch 256 --steps 60 [--plain]
+usage: /usr/bin/python3 bench/step_bench.py --threads 2 --batch 256 --steps 60 [--plain] [--channels-last]
 """
 import argparse
 import statistics
@@ -31,11 +31,14 @@ def main():
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--plain", action="store_true", help="skip the per-step measurements")
+    ap.add_argument("--channels-last", action="store_true", help="convolutions and batches in NHWC")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     backbone = convnet()
     head = nn.Linear(128, 10)
+    if args.channels_last:
+        backbone = backbone.to(memory_format=torch.channels_last)
     pretrained = [p.detach().clone() for p in backbone.parameters()]
     opt = torch.optim.Adam([{"params": backbone.parameters()}, {"params": head.parameters()}], lr=1e-4)
     images = torch.randn(8192, 1, 28, 28)
@@ -47,6 +50,8 @@ def main():
         t0 = time.perf_counter()
         idx = order[(step * args.batch) % 8192:(step * args.batch) % 8192 + args.batch]
         x, y = images[idx], labels[idx]
+        if args.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         backbone.train()
         feats = backbone(x)
         feats.retain_grad()

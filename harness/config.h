@@ -57,6 +57,7 @@ struct TrainConfig {
   bool hflip = false;             // random horizontal flip of training batches (the older augment = flip)
   Augment augment = Augment::None;  // none | flip | crop_flip, drawn per trial seed
   Precision precision = Precision::Fp32;
+  MemoryFormat memory_format = MemoryFormat::Contiguous;
   OptimizerSettings optimizer;  // optimizer, its settings, the lr schedule and ramp
   double label_smoothing = 0.0; // eps of (1 - eps) y + eps / C in the training objective
 };

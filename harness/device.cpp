@@ -88,6 +88,27 @@ Precision parse_precision(const std::string& text, const std::string& where) {
   throw ConfigError(where + ": '" + text + "' is not a precision; expected fp32, tf32 or bf16");
 }
 
+MemoryFormat parse_memory_format(const std::string& text, const std::string& where) {
+  if (text == "contiguous") return MemoryFormat::Contiguous;
+  if (text == "channels_last") return MemoryFormat::ChannelsLast;
+  throw ConfigError(where + ": '" + text + "' is not a memory format; expected contiguous or channels_last");
+}
+
+const char* memory_format_name(MemoryFormat format) {
+  return format == MemoryFormat::ChannelsLast ? "channels_last" : "contiguous";
+}
+
+torch::MemoryFormat torch_memory_format(MemoryFormat format) {
+  return format == MemoryFormat::ChannelsLast ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+}
+
+void to_memory_format(const std::vector<torch::Tensor>& tensors, MemoryFormat format) {
+  torch::NoGradGuard no_grad;
+  for (const torch::Tensor& t : tensors) {
+    if (t.dim() == 4) t.set_data(t.contiguous(torch_memory_format(format)));
+  }
+}
+
 const char* precision_name(Precision precision) {
   switch (precision) {
     case Precision::Fp32: return "fp32";

@@ -4,6 +4,7 @@
 #include <torch/types.h>
 
 #include <string>
+#include <vector>
 
 namespace harness {
 
@@ -31,6 +32,20 @@ Precision parse_precision(const std::string& text, const std::string& where);
 const char* precision_name(Precision precision);
 // Applies the process-wide part (TF32 switches). Call once before training.
 void set_precision(Precision precision);
+
+// Memory layout of the backbone's convolutions (an experiment setting).
+//   contiguous:    NCHW, LibTorch's default, and the layout of every study recorded before this setting
+//   channels_last: NHWC for the 4-D parameters, the training batches and the evaluation images: the
+//                  layout oneDNN's and cuDNN's fastest convolutions want (bench/README.md: step_bench).
+// The two give different floating-point results (other kernels), so it is part of the experiment.
+enum class MemoryFormat { Contiguous, ChannelsLast };
+// Throws ConfigError naming `where` for anything but contiguous and channels_last.
+MemoryFormat parse_memory_format(const std::string& text, const std::string& where);
+const char* memory_format_name(MemoryFormat format);
+torch::MemoryFormat torch_memory_format(MemoryFormat format);
+// Puts every 4-D tensor of `tensors` (parameters: their data is replaced in place, so modules and
+// optimizers holding them see the new layout) into `format`.
+void to_memory_format(const std::vector<torch::Tensor>& tensors, MemoryFormat format);
 
 // Autocast to bfloat16 on `device` while alive when precision is bf16; otherwise nothing.
 class AutocastScope {

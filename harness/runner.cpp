@@ -13,6 +13,7 @@
 #include "harness/models/checkpoint.h"
 #include "harness/models/torchscript_backbone.h"
 #include "harness/progress.h"
+#include "harness/version.h"
 #include "harness/trial.h"
 
 #include <nlohmann/json.hpp>
@@ -117,8 +118,8 @@ int64_t record_experiment(db::Store& store, const ExperimentConfig& config, cons
   record.name = config.name;
   record.config_text = config.resolved_text() + backbone_fingerprint(config);
   record.config_hash = sha1_hex(record.config_text);
-  record.harness_version = HARNESS_VERSION;
-  record.git_revision = HARNESS_GIT_REVISION;
+  record.harness_version = harness_version();
+  record.git_revision = git_revision();
   record.torch_version = torch_version();
   record.host = host_name();
   record.device = device.str();

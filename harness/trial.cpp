@@ -158,9 +158,13 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
 
   // Evaluation sets: the whole test split, or a subset fixed by the seed; the validation split
   // (when the task has one) likewise, with a subset of its own seed.
-  const EvalSet test_set = evaluation_set(input.data->test, cfg.max_test_examples, seeds.eval_subset, device);
-  const EvalSet validation_set =
+  EvalSet test_set = evaluation_set(input.data->test, cfg.max_test_examples, seeds.eval_subset, device);
+  EvalSet validation_set =
       evaluation_set(input.data->validation, cfg.max_test_examples, seeds.validation_subset, device);
+  const torch::MemoryFormat layout = torch_memory_format(cfg.memory_format);
+  for (EvalSet* set : {&test_set, &validation_set}) {
+    if (set->size() > 0) set->images = set->images.contiguous(layout);
+  }
 
   std::unique_ptr<Backbone> backbone = input.make_backbone();
   backbone->to(device);
@@ -174,6 +178,7 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
     model.groups.push_back({block.name, count, false});
     backbone_params.insert(backbone_params.end(), block.parameters.begin(), block.parameters.end());
   }
+  to_memory_format(backbone_params, cfg.memory_format);  // before the snapshot: the copies keep the layout
   const std::vector<torch::Tensor> pretrained = snapshot(backbone_params);
 
   sdk::HeadSpec spec;
@@ -232,6 +237,7 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
       const auto flip = torch::rand({batch}, flip_gen).lt(0.5).to(device).view({-1, 1, 1, 1});
       x = torch::where(flip, x.flip({3}), x);
     }
+    x = x.contiguous(layout);
 
     const sdk::StepContext context{step, cfg.steps, &model};
     const sdk::StepPlan plan = input.strategy->plan(context, input.params);

@@ -257,6 +257,20 @@ TEST_F(ConfigTest, PrecisionIsReadCheckedAndRecordedOnlyWhenNotTheDefault) {
   EXPECT_THAT(msg, HasSubstr("'fp16' is not a precision; expected fp32, tf32 or bf16"));
 }
 
+TEST_F(ConfigTest, MemoryFormatIsReadCheckedAndRecordedOnlyWhenNotTheDefault) {
+  const ExperimentConfig nchw = load_experiment(cli({}), write(kValid));
+  EXPECT_EQ(nchw.train.memory_format, MemoryFormat::Contiguous);
+  EXPECT_EQ(nchw.resolved_text().find("memory_format"), std::string::npos);  // recorded texts keep their hash
+  const ExperimentConfig nhwc = load_experiment(cli({"--train.memory_format", "channels_last"}), write(kValid));
+  EXPECT_EQ(nhwc.train.memory_format, MemoryFormat::ChannelsLast);
+  EXPECT_NE(nhwc.resolved_text().find("memory_format = channels_last"), std::string::npos);
+  EXPECT_NE(nchw.resolved_text(), nhwc.resolved_text());
+  const std::string file = write(std::string(kValid) + "[train]\nmemory_format = nhwc\n");
+  const std::string msg = error_of(file);
+  EXPECT_THAT(msg, HasSubstr("train.memory_format"));
+  EXPECT_THAT(msg, HasSubstr("'nhwc' is not a memory format; expected contiguous or channels_last"));
+}
+
 TEST_F(ConfigTest, ValidationFractionIsReadCheckedAndRecordedOnlyWhenSet) {
   const ExperimentConfig none = load_experiment(cli({}), write(kValid));
   EXPECT_EQ(none.data.validation_fraction, 0.0);

@@ -4,6 +4,7 @@
 #include "harness/device.h"
 #include "harness/loader/loaded_strategy.h"
 #include "harness/measurements.h"
+#include "harness/models/builtin_backbone.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -572,6 +573,73 @@ TEST(TrialV3, APlanWithTheWrongNumberOfGroupsFailsTheTrial) {
   GroupStrategy s;
   s.groups = {{true, 1.0, 1.0}};
   EXPECT_THROW(run_two_blocks(s), TrialFailure);
+}
+
+}  // namespace
+}  // namespace harness
+
+namespace harness {
+namespace {
+
+// convnet on 3-channel images (with one channel, NCHW and NHWC are the same bytes), noting at each
+// forward whether the batch and the first convolution's weight are laid out channels-last.
+class LayoutNotingBackbone : public Backbone {
+ public:
+  explicit LayoutNotingBackbone(std::vector<std::pair<bool, bool>>* seen) : seen_(seen) {
+    torch::manual_seed(123);
+    inner_ = make_backbone({"convnet", 3, 8});
+  }
+  torch::Tensor forward(const torch::Tensor& images) override {
+    const torch::Tensor weight = inner_->parameters().front();
+    seen_->emplace_back(images.is_contiguous(torch::MemoryFormat::ChannelsLast),
+                        weight.is_contiguous(torch::MemoryFormat::ChannelsLast));
+    return inner_->forward(images);
+  }
+  std::vector<torch::Tensor> parameters() override { return inner_->parameters(); }
+  std::vector<ParameterGroup> parameter_groups() override { return inner_->parameter_groups(); }
+  void train(bool on) override { inner_->train(on); }
+  void to(const torch::Device& device) override { inner_->to(device); }
+  int64_t features() const override { return inner_->features(); }
+  std::string describe() const override { return "convnet (layout noted)"; }
+
+ private:
+  std::unique_ptr<BuiltinBackbone> inner_;
+  std::vector<std::pair<bool, bool>>* seen_;
+};
+
+TEST(Trial, ChannelsLastLaysOutEveryConvolutionAndBatchInNhwcAndStaysCloseToContiguous) {
+  torch::manual_seed(7);
+  Split data;
+  data.train.images = torch::randn({64, 3, 8, 8});
+  data.train.labels = torch::randint(0, 3, {64}, torch::kLong);
+  data.train.num_classes = 3;
+  data.test.images = torch::randn({24, 3, 8, 8});
+  data.test.labels = torch::randint(0, 3, {24}, torch::kLong);
+  data.test.num_classes = 3;
+  const TestStrategy strategy(1.0, 0);
+  auto trial = [&](MemoryFormat format, std::vector<std::pair<bool, bool>>& seen) {
+    TrainConfig train;
+    train.steps = 4;
+    train.batch_size = 16;
+    train.lr = 1e-3;
+    train.dense_eval_steps = 4;
+    train.memory_format = format;
+    Recorded out;
+    record_trial(strategy, train, data, 0, [&seen] { return std::make_unique<LayoutNotingBackbone>(&seen); }, out);
+    return out;
+  };
+  std::vector<std::pair<bool, bool>> nchw_seen, nhwc_seen;
+  const Recorded nchw = trial(MemoryFormat::Contiguous, nchw_seen);
+  const Recorded nhwc = trial(MemoryFormat::ChannelsLast, nhwc_seen);
+  ASSERT_FALSE(nhwc_seen.empty());
+  for (const auto& [batch, weight] : nhwc_seen) EXPECT_TRUE(batch && weight);  // training and evaluation
+  for (const auto& [batch, weight] : nchw_seen) EXPECT_FALSE(batch || weight);
+  ASSERT_EQ(nchw.rows.size(), nhwc.rows.size());
+  for (std::size_t i = 0; i < nchw.rows.size(); ++i) {  // other kernels, other rounding, the same maths
+    EXPECT_NEAR(nchw.rows[i].train_loss, nhwc.rows[i].train_loss, 1e-4 * nchw.rows[i].train_loss) << i;
+    EXPECT_NEAR(*nchw.rows[i].test_loss, *nhwc.rows[i].test_loss, 1e-4 * *nchw.rows[i].test_loss) << i;
+    EXPECT_NEAR(nchw.rows[i].backbone_drift, nhwc.rows[i].backbone_drift, 1e-3 * nchw.rows[i].backbone_drift + 1e-12);
+  }
 }
 
 }  // namespace
