@@ -2,6 +2,7 @@
 #include "harness/commands.h"
 #include "harness/device.h"
 #include "harness/errors.h"
+#include "harness/exception_text.h"
 
 #include <boost/program_options/errors.hpp>
 
@@ -52,7 +53,7 @@ int main(int argc, char** argv) {
   } catch (const harness::Error& e) {
     std::cerr << "harness " << name << ": error: " << e.what() << "\n";
   } catch (const std::exception& e) {
-    std::cerr << "harness " << name << ": unexpected error: " << e.what() << "\n";
+    std::cerr << "harness " << name << ": unexpected error: " << harness::exception_text(e) << "\n";
   }
   return harness::kExitUsage;
 }

@@ -8,6 +8,7 @@
 #include "harness/data/task.h"
 #include "harness/device.h"
 #include "harness/errors.h"
+#include "harness/exception_text.h"
 #include "harness/loader/loaded_strategy.h"
 #include "harness/loader/strategy_registry.h"
 #include "harness/models/checkpoint.h"
@@ -165,7 +166,7 @@ std::string current_exception_message(const LoadedStrategy& strategy) {
   try {
     throw;
   } catch (const std::exception& e) {
-    return e.what();
+    return exception_text(e);
   } catch (...) {
     return "strategy '" + strategy.name() + "' (" + strategy.file() +
            ") threw an exception that is not a std::exception";

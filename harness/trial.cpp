@@ -4,6 +4,7 @@
 
 #include "harness/data/transforms.h"
 #include "harness/device.h"
+#include "harness/exception_text.h"
 #include "harness/measurements.h"
 #include "harness/optimizer.h"
 
@@ -196,7 +197,7 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
   try {
     head = input.strategy->make_head(spec, input.params);  // never null: the loader checks
   } catch (const std::exception& e) {
-    throw TrialFailure(std::string("failed to build the head: ") + e.what());
+    throw TrialFailure("failed to build the head: " + exception_text(e));
   }
   head->to(device);
   const std::vector<torch::Tensor> head_params = head->parameters();

@@ -4,8 +4,10 @@
 #include <filesystem>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include "harness/errors.h"
+#include "harness/exception_text.h"
 
 namespace harness {
 namespace {
@@ -16,11 +18,29 @@ std::string shape_text(const torch::Tensor& t) {
   return out.str();
 }
 
-// The first line of an exception's message (LibTorch appends long backtraces).
+// An exception's message without LibTorch's C++ backtrace. The TorchScript interpreter's own
+// errors start "The following operation failed in the TorchScript interpreter." and put the
+// module's message (its `raise`, or the failing operation's) on the last line, after the
+// TorchScript tracebacks: that line is kept, with the innermost place of the original code.
 std::string brief(const std::exception& e) {
-  const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
-  const std::string text = c10_error ? c10_error->what_without_backtrace() : e.what();
-  return text.substr(0, text.find('\n'));
+  const std::string text = exception_text(e);
+  std::vector<std::string> lines;
+  for (std::size_t begin = 0; begin < text.size();) {
+    const std::size_t end = std::min(text.find('\n', begin), text.size());
+    if (text.find_first_not_of(" \t\r", begin) < end) lines.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  if (lines.empty()) return "(no message)";
+  if (lines.front().rfind("The following operation failed in the TorchScript interpreter", 0) != 0) return lines.front();
+  std::string message = lines.back();
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    const std::size_t at = it->find("File \"");
+    if (at != std::string::npos) {
+      message += " (at " + it->substr(at) + ")";
+      break;
+    }
+  }
+  return message;
 }
 
 // The forward output as a tensor, or a DataError naming the file.

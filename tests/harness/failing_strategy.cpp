@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace {
 
@@ -12,11 +14,13 @@ namespace sdk = harness::sdk;
 
 class FailingHead final : public sdk::LinearHead {
  public:
-  FailingHead(int64_t features, int64_t classes, int64_t fail_at, bool nan)
-      : LinearHead(features, classes), fail_at_(fail_at), nan_(nan) {}
+  FailingHead(int64_t features, int64_t classes, int64_t fail_at, std::string mode)
+      : LinearHead(features, classes), fail_at_(fail_at), mode_(std::move(mode)) {}
   torch::Tensor forward(const torch::Tensor &features) override {
     if (is_training() && ++training_calls_ == fail_at_) {
-      if (!nan_) throw std::runtime_error("failing_strategy gave up at step " + std::to_string(fail_at_));
+      if (mode_ == "throw") throw std::runtime_error("failing_strategy gave up at step " + std::to_string(fail_at_));
+      // LibTorch's own error type, whose what() carries a C++ backtrace.
+      TORCH_CHECK(mode_ != "torch_check", "failing_strategy's TORCH_CHECK failed at step ", fail_at_);
       return LinearHead::forward(features) * NAN;
     }
     return LinearHead::forward(features);
@@ -24,7 +28,7 @@ class FailingHead final : public sdk::LinearHead {
 
  private:
   int64_t fail_at_;
-  bool nan_;
+  std::string mode_;
   int64_t training_calls_ = 0;
 };
 
@@ -38,10 +42,10 @@ class FailingStrategy final : public sdk::Strategy {
             {"mode",
              sdk::ParamType::String,
              "throw",
-             "throw an exception or return NaN logits",
+             "throw an exception (a std::runtime_error, or LibTorch's c10::Error from TORCH_CHECK) or return NaN logits",
              std::nullopt,
              std::nullopt,
-             {"throw", "nan"}},
+             {"throw", "torch_check", "nan"}},
             {"requires_optimizer", sdk::ParamType::String, "", "an optimizer this strategy requires ([train] optimizer)",
              std::nullopt, std::nullopt, {}}};
   }
@@ -50,8 +54,7 @@ class FailingStrategy final : public sdk::Strategy {
     return {{"optimizer", params.text("requires_optimizer")}};
   }
   std::shared_ptr<sdk::Head> make_head(const sdk::HeadSpec &spec, const sdk::Params &params) const override {
-    return std::make_shared<FailingHead>(spec.features, spec.classes, params.integer("fail_at"),
-                                         params.text("mode") == "nan");
+    return std::make_shared<FailingHead>(spec.features, spec.classes, params.integer("fail_at"), params.text("mode"));
   }
 };
 

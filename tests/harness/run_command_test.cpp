@@ -184,10 +184,16 @@ TEST_F(RunCommand, FailingTrialsAreMarkedWithTheirReasonAndTheOthersGoOn) {
   const std::string log = dir_->file("failing.log");
   const int status = wait_exit(
       spawn_harness({"run", dir_->file("plain.ini"), "--db", db, "--threads", "1", "--seeds", "2", "--name", "failing",
-                     "--strategies", "he_base, thrower=failing_strategy, nan=failing_strategy", "--param",
-                     "nan.mode=nan", "--param", "nan.fail_at=2", "--plugin-path", HARNESS_TEST_PLUGIN_DIR},
+                     "--strategies", "he_base, thrower=failing_strategy, nan=failing_strategy, checker=failing_strategy",
+                     "--param", "nan.mode=nan", "--param", "nan.fail_at=2", "--param", "checker.mode=torch_check",
+                     "--plugin-path", HARNESS_TEST_PLUGIN_DIR},
                     log));
   EXPECT_EQ(status, 1) << read_text(log);
+  // LibTorch's error keeps its message, without the C++ backtrace its what() appends.
+  EXPECT_EQ(count(db,
+                  "SELECT COUNT(*) FROM trials WHERE strategy = 'checker' AND status = 'failed'"
+                  " AND error LIKE '%TORCH_CHECK failed at step 3%' AND error NOT LIKE '%Exception raised from%'"),
+            2);
   EXPECT_EQ(count(db,
                   "SELECT COUNT(*) FROM trials WHERE strategy = 'he_base' "
                   "AND status = 'done'"),

@@ -17,6 +17,7 @@ namespace harness {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 namespace fs = std::filesystem;
 
 constexpr const char* kPython = "/usr/bin/python3";
@@ -43,6 +44,15 @@ class NotFlat(torch.nn.Module):
         self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
     def forward(self, x):
         return self.conv(x)
+class Raises(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(3, 4)
+    def forward(self, x):
+        if x.size(2) != 10:
+            raise RuntimeError("Raises wants 10x10 images, got " + str(x.size(2)))
+        return self.fc(x.mean(dim=(2, 3)))
+torch.jit.script(Raises()).save(out + "/raises.pt")
 good = torch.jit.script(Good())
 good.save(out + "/good.pt")
 torch.jit.script(NotFlat()).save(out + "/not2d.pt")
@@ -123,6 +133,22 @@ TEST_F(TorchScriptTest, ProbingForKLeavesBatchNormStatisticsAlone) {
   backbone->forward(torch::randn({4, 3, 10, 10}) + 3);
   EXPECT_FALSE(
       torch::equal(backbone->module().attr("bn").toModule().attr("running_mean").toTensor(), torch::zeros({8})));
+}
+
+TEST_F(TorchScriptTest, AModulesOwnErrorIsKeptAndNoBacktraceIsPrinted) {
+  auto backbone = load_torchscript_backbone(file("raises.pt"), 3, 10);
+  try {
+    backbone->forward(torch::zeros({2, 3, 12, 12}));
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    const std::string message = e.what();
+    EXPECT_THAT(message, HasSubstr("raises.pt"));
+    EXPECT_THAT(message, HasSubstr("Raises wants 10x10 images, got 12"));  // the module's own words
+    EXPECT_THAT(message, HasSubstr("make.py\", line"));                   // where in its source
+    EXPECT_THAT(message, Not(HasSubstr("Traceback")));
+    EXPECT_THAT(message, Not(HasSubstr("Exception raised from")));         // LibTorch's C++ backtrace
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
 }
 
 TEST_F(TorchScriptTest, GivenKMustAgree) {
