@@ -292,6 +292,17 @@ void spawn_workers(const RunOptions& options, int threads_each, db::Store& store
   progress.finish();
 }
 
+// A finished experiment's database is left in rollback-journal mode, which reads anywhere (a read-only
+// folder, a committed copy) without -wal/-shm files; only when no other process has it open, and the
+// next run switches it back to WAL. A failure here loses nothing: the file stays in WAL.
+void leave_wal_for_readers(db::Store& store) {
+  try {
+    store.database().leave_wal();
+  } catch (const DbError& e) {
+    std::cerr << "note: the database stays in WAL mode: " << e.what() << "\n";
+  }
+}
+
 }  // namespace
 
 int run_experiment(const ExperimentConfig& config, const StrategyRegistry& registry, const RunOptions& options) {
@@ -328,6 +339,7 @@ int run_experiment(const ExperimentConfig& config, const StrategyRegistry& regis
   }
 
   const db::StatusCounts after = store.status_counts(experiment_id);
+  if (after.pending + after.running == 0) leave_wal_for_readers(store);
   std::cout << "run " << config.name << ": " << after.done << " done, " << after.failed << " failed, "
             << after.pending + after.running << " not finished (db " << config.db_path << ")\n";
   if (after.failed > 0) {
