@@ -43,6 +43,38 @@ TEST(Store, OpenWaitsOutALockHeldLongerThanOneBusyTimeout) {
   release.join();
 }
 
+// A finished run leaves its database in rollback-journal mode (Database::leave_wal); the next run's
+// switch back to WAL needs the file to itself, so a long read waits that open out like a write.
+TEST(Store, OpenOfAFinishedDatabaseWaitsOutAReaderLongerThanOneBusyTimeout) {
+  TempDir dir;
+  const std::string path = dir.file("finished.db");
+  {
+    Store store = Store::open(path);
+    store.ensure_experiment(experiment("main"));
+    ASSERT_TRUE(store.database().leave_wal());
+  }
+  Database reader = Database::open(path, OpenMode::ReadOnly);
+  reader.exec("BEGIN");
+  ASSERT_EQ(scalar(reader, "SELECT count(*) FROM experiments"), 1);  // holds the shared lock until COMMIT
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    reader.exec("COMMIT");
+  });
+  StoreOptions options;
+  options.busy_timeout_ms = 100;
+  options.max_busy_wait = std::chrono::seconds(30);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    Store store = Store::open(path, options);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+    EXPECT_EQ(std::get<std::string>(store.database().query("PRAGMA journal_mode").rows.at(0).at(0)), "wal");
+    EXPECT_EQ(scalar(store.database(), "SELECT count(*) FROM experiments"), 1);
+  } catch (const DbError& e) {
+    ADD_FAILURE() << "opening gave up after one busy timeout: " << e.what();
+  }
+  release.join();
+}
+
 TEST(Store, OpenGivesUpAfterTheLongestBusyWaitNamingTheFile) {
   TempDir dir;
   const std::string path = dir.file("stuck.db");
