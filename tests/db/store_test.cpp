@@ -169,6 +169,35 @@ pid_t dead_pid() {
   return pid;
 }
 
+TEST(Store, RunningTrialsAreCountedByHolderAsAClaimJudgesThem) {
+  Store store = Store::open(":memory:");
+  const int64_t e = store.ensure_experiment(experiment("main"));
+  store.ensure_trials(e, trials({"he_base"}, 6, 3));
+  const std::string dead = "testhost:" + std::to_string(dead_pid());
+  // Seeds 0-1 held by this (live) process, 2 by a dead one, 3-4 by other hosts, 5 pending.
+  const std::vector<std::string> holders = {this_worker(), this_worker(), dead, "otherhost:1", "third:7"};
+  for (std::size_t seed = 0; seed < holders.size(); ++seed) {
+    store.database().query("UPDATE trials SET status = 'running', worker = ?2 WHERE experiment_id = ?1 AND seed = ?3",
+                           {e, holders[seed], static_cast<int64_t>(seed)});
+  }
+  const RunningTrials running = store.running_trials(e, this_worker());
+  EXPECT_EQ(running.live, 2);
+  EXPECT_EQ(running.dead, 1);
+  EXPECT_EQ(running.other_host_total(), 2);
+  EXPECT_EQ(running.other_hosts.at("otherhost"), 1);
+  EXPECT_EQ(running.other_hosts.at("third"), 1);
+  // The same judgement as a claim, in seed order: the dead one is taken, then the pending one, never the live ones.
+  const auto first = store.claim_next_trial(e, this_worker());
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->seed, 2);
+  const auto second = store.claim_next_trial(e, this_worker());
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->seed, 5);
+  EXPECT_FALSE(store.claim_next_trial(e, this_worker()));
+  EXPECT_EQ(store.running_trials(e, this_worker()).live, 4);
+  EXPECT_EQ(store.running_trials(e, this_worker()).dead, 0);
+}
+
 TEST(Store, ResumesATrialOfADeadWorkerAndDeletesItsPartialRows) {
   TempDir dir;
   Store store = Store::open(dir.file("r.db"));
