@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -115,6 +116,40 @@ class AuthorizerGuard {
  private:
   sqlite3* db_;
 };
+
+// Stops the statements of `db` once `timeout` has passed (a recursive CTE without end runs forever):
+// SQLite calls the handler every kProgressOps virtual-machine instructions, and a non-zero return
+// makes the running step fail with SQLITE_INTERRUPT.
+class QueryDeadline {
+ public:
+  QueryDeadline(sqlite3* db, std::chrono::milliseconds timeout)
+      : db_(db), deadline_(std::chrono::steady_clock::now() + timeout) {
+    if (timeout.count() > 0) sqlite3_progress_handler(db_, kProgressOps, &QueryDeadline::check, this);
+  }
+  ~QueryDeadline() { sqlite3_progress_handler(db_, 0, nullptr, nullptr); }
+  QueryDeadline(const QueryDeadline&) = delete;
+  QueryDeadline& operator=(const QueryDeadline&) = delete;
+
+  bool fired() const noexcept { return fired_; }
+
+ private:
+  static constexpr int kProgressOps = 1000;
+  static int check(void* self) {
+    auto* d = static_cast<QueryDeadline*>(self);
+    d->fired_ = d->fired_ || std::chrono::steady_clock::now() >= d->deadline_;
+    return d->fired_ ? 1 : 0;
+  }
+
+  sqlite3* db_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool fired_ = false;
+};
+
+std::string seconds_text(std::chrono::milliseconds t) {
+  std::ostringstream s;
+  s << static_cast<double>(t.count()) / 1000.0 << " s";
+  return s.str();
+}
 
 struct StmtDeleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
@@ -246,7 +281,7 @@ std::string read_sql_file(const std::string& path) {
   return text.str();
 }
 
-Table run_read_only_query(const Database& db, const std::string& sql) {
+Table run_read_only_query(const Database& db, const std::string& sql, std::chrono::milliseconds timeout) {
   sqlite3* h = db.handle();
   AuthorizerState state;
   AuthorizerGuard guard(h, &state);
@@ -278,12 +313,18 @@ Table run_read_only_query(const Database& db, const std::string& sql) {
   }
 
   sqlite3_stmt* s = statements.front().get();
+  const QueryDeadline deadline(h, timeout);
   Table table;
   const int n = sqlite3_column_count(s);
   for (int c = 0; c < n; ++c) table.columns.emplace_back(sqlite3_column_name(s, c));
   for (;;) {
     const int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW && deadline.fired()) {
+      throw DbError(db.path() + ": query '" + first_words(sqlite3_sql(s), 8) + "' stopped at its time limit of " +
+                    seconds_text(timeout) + " (" + std::to_string(table.rows.size()) +
+                    " rows so far; harness query --timeout SECONDS sets the limit, 0 for none)");
+    }
     if (rc != SQLITE_ROW) throw_sqlite_error(h, rc, "query '" + first_words(sqlite3_sql(s), 8) + "' failed");
     std::vector<Value> row;
     row.reserve(n);
@@ -304,6 +345,7 @@ Table run_read_only_query(const Database& db, const std::string& sql) {
     }
     table.rows.push_back(std::move(row));
   }
+  db.check_unchanged();
   return table;
 }
 
@@ -321,9 +363,10 @@ void write_table(const Table& table, QueryFormat format, std::ostream& out) {
   }
 }
 
-void run_query(const std::string& db_path, const std::string& sql, QueryFormat format, std::ostream& out) {
+void run_query(const std::string& db_path, const std::string& sql, QueryFormat format, std::ostream& out,
+               std::chrono::milliseconds timeout) {
   const Database db = Database::open(db_path, OpenMode::ReadOnly);
-  write_table(run_read_only_query(db, sql), format, out);
+  write_table(run_read_only_query(db, sql, timeout), format, out);
 }
 
 }  // namespace harness::db

@@ -3,12 +3,16 @@
 
 #include "db/database.h"
 
+#include <chrono>
 #include <iosfwd>
 #include <string>
 
 namespace harness::db {
 
 enum class QueryFormat { Table, Csv, Json };
+
+// How long one query may run before it is stopped (harness query --timeout).
+inline constexpr std::chrono::milliseconds kDefaultQueryTimeout{60'000};
 
 // "table" | "csv" | "json"; anything else is a ConfigError listing the choices.
 QueryFormat parse_query_format(const std::string& name);
@@ -21,7 +25,10 @@ std::string read_sql_file(const std::string& path);
 // write (sqlite3_stmt_readonly), ATTACH/DETACH, and PRAGMAs that set values are
 // refused with DbError "query is read-only: '<first words>' would modify the
 // database". More than one statement is refused too (one result per command).
-Table run_read_only_query(const Database& db, const std::string& sql);
+// A statement still running after `timeout` (zero: no limit) is stopped
+// (sqlite3_progress_handler) with a DbError saying so.
+Table run_read_only_query(const Database& db, const std::string& sql,
+                          std::chrono::milliseconds timeout = kDefaultQueryTimeout);
 
 // Writes `table`: Table = aligned columns with a header (NULL shown as NULL),
 // Csv = RFC 4180 (header line; fields with , " CR or LF quoted, quotes doubled;
@@ -31,8 +38,10 @@ Table run_read_only_query(const Database& db, const std::string& sql);
 // significant digits in the Table format).
 void write_table(const Table& table, QueryFormat format, std::ostream& out);
 
-// Opens `db_path` read-only (SQLITE_OPEN_READONLY + PRAGMA query_only), runs
-// `sql` through run_read_only_query and writes the result. Throws DbError.
-void run_query(const std::string& db_path, const std::string& sql, QueryFormat format, std::ostream& out);
+// Opens `db_path` read-only (OpenMode::ReadOnly: PRAGMA query_only, and no file
+// left behind, see ReadAccess), runs `sql` through run_read_only_query with
+// `timeout` and writes the result. Throws DbError.
+void run_query(const std::string& db_path, const std::string& sql, QueryFormat format, std::ostream& out,
+               std::chrono::milliseconds timeout = kDefaultQueryTimeout);
 
 }  // namespace harness::db

@@ -223,6 +223,24 @@ StatusCounts Store::status_counts(int64_t experiment_id) const {
   return counts;
 }
 
+RunningTrials Store::running_trials(int64_t experiment_id, const std::string& worker) const {
+  const std::string host = worker_host(worker);
+  Statement select(db_, "SELECT coalesce(worker, '') FROM trials WHERE experiment_id = ?1 AND status = 'running'");
+  select.bind(1, experiment_id);
+  RunningTrials running;
+  while (select.step()) {
+    const std::string holder = select.column_text(0);
+    if (worker_host(holder) != host) {
+      ++running.other_hosts[worker_host(holder)];
+    } else if (const auto pid = worker_pid(holder); pid && process_gone(*pid)) {
+      ++running.dead;
+    } else {
+      ++running.live;  // as claim_next_trial: only a pid proven gone is dead
+    }
+  }
+  return running;
+}
+
 std::vector<FailedTrial> Store::failed_trials(int64_t experiment_id) const {
   Statement select(db_,
                    "SELECT id, strategy, seed, attempts, coalesce(error, ''), coalesce(worker, '') FROM trials "

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +50,18 @@ struct StatusCounts {
   int64_t done = 0;
   int64_t failed = 0;
   int64_t total() const noexcept { return pending + running + done + failed; }
+};
+
+// Who holds an experiment's 'running' trials, judged as claim_next_trial judges them.
+struct RunningTrials {
+  int64_t live = 0;  // by a process of this host that exists: another run, or one of its workers
+  int64_t dead = 0;  // by a process of this host that no longer exists: the next claim resumes them
+  std::map<std::string, int64_t> other_hosts;  // host -> trials: never checked or taken over from here
+  int64_t other_host_total() const noexcept {
+    int64_t n = 0;
+    for (const auto& [host, count] : other_hosts) n += count;
+    return n;
+  }
 };
 
 struct FailedTrial {
@@ -102,6 +115,8 @@ class Store {
   int64_t reset_failed_trials(int64_t experiment_id);
 
   StatusCounts status_counts(int64_t experiment_id) const;
+  // The 'running' trials of the experiment by holder, as seen from `worker`'s host ("host:pid").
+  RunningTrials running_trials(int64_t experiment_id, const std::string& worker) const;
   std::vector<FailedTrial> failed_trials(int64_t experiment_id) const;
 
   Database& database() noexcept { return db_; }

@@ -41,6 +41,9 @@ std::string host_name() {
   return buf;
 }
 
+// How this process is recorded as the worker of the trials it claims.
+std::string this_worker() { return host_name() + ":" + std::to_string(::getpid()); }
+
 // Everything a process needs to run trials of one experiment.
 struct Prepared {
   std::map<std::string, const LoadedStrategy*> strategy_by_label;
@@ -198,7 +201,7 @@ void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& s
     part->labels = part->labels.to(device);
   }
   const auto make_backbone = backbone_factory(config, data.train);
-  const std::string worker = host_name() + ":" + std::to_string(::getpid());
+  const std::string worker = this_worker();
 
   const db::StatusCounts counts = store.status_counts(experiment_id);
   int64_t finished = counts.done + counts.failed;
@@ -294,6 +297,17 @@ void spawn_workers(const RunOptions& options, int threads_each, db::Store& store
   progress.finish();
 }
 
+// A finished experiment's database is left in rollback-journal mode, which reads anywhere (a read-only
+// folder, a committed copy) without -wal/-shm files; only when no other process has it open, and the
+// next run switches it back to WAL. A failure here loses nothing: the file stays in WAL.
+void leave_wal_for_readers(db::Store& store) {
+  try {
+    store.database().leave_wal();
+  } catch (const DbError& e) {
+    std::cerr << "note: the database stays in WAL mode: " << e.what() << "\n";
+  }
+}
+
 }  // namespace
 
 int run_experiment(const ExperimentConfig& config, const StrategyRegistry& registry, const RunOptions& options) {
@@ -330,8 +344,28 @@ int run_experiment(const ExperimentConfig& config, const StrategyRegistry& regis
   }
 
   const db::StatusCounts after = store.status_counts(experiment_id);
-  std::cout << "run " << config.name << ": " << after.done << " done, " << after.failed << " failed, "
-            << after.pending + after.running << " not finished (db " << config.db_path << ")\n";
+  const db::RunningTrials running = store.running_trials(experiment_id, this_worker());
+  if (after.pending + after.running == 0) leave_wal_for_readers(store);
+  // Trials another live process of this host runs are its work, not unfinished work of this run; pending
+  // ones, those of a process that died since the last claim, and those of another host nobody here does.
+  const int64_t not_finished = after.pending + running.dead + running.other_host_total();
+  std::cout << "run " << config.name << ": " << after.done << " done, " << after.failed << " failed, ";
+  if (running.live > 0) {
+    std::cout << running.live << (running.live == 1 ? " trial" : " trials") << " still running in other processes, ";
+  }
+  std::cout << not_finished << " not finished (db " << config.db_path << ")\n";
+  if (after.pending > 0) {
+    std::cerr << "  " << after.pending << " trial(s) pending that no process is running: run again to run them\n";
+  }
+  if (running.dead > 0) {
+    std::cerr << "  " << running.dead << " trial(s) left running by a process of this host that has ended since: run "
+              << "again to resume them\n";
+  }
+  for (const auto& [host, n] : running.other_hosts) {
+    std::cerr << "  " << n << " trial(s) running by a process on "
+              << (host.empty() ? std::string("an unrecorded host") : "host " + host)
+              << ", which this host can neither check nor take over\n";
+  }
   if (after.failed > 0) {
     std::cerr << "failed trials:\n";
     for (const db::FailedTrial& f : store.failed_trials(experiment_id)) {
@@ -339,7 +373,7 @@ int run_experiment(const ExperimentConfig& config, const StrategyRegistry& regis
     }
     return kExitFailedTrials;
   }
-  return after.pending + after.running > 0 ? kExitFailedTrials : kExitOk;
+  return not_finished > 0 ? kExitFailedTrials : kExitOk;
 }
 
 }  // namespace harness

@@ -21,8 +21,12 @@ struct RunOptions {
   Shard shard;  // run only this shard's block of the trials (--shard I/N); its database holds only those
 };
 
-// Runs every pending trial of the experiment. Returns the exit status: 0 when
-// every trial is done, kExitFailedTrials when some failed (summarized on stderr).
+// Runs every pending trial of the experiment. Returns the exit status: 0 when every
+// trial is done or being run by another live process of this host (separate runs on one
+// database: the final line counts them), kExitFailedTrials when some failed (summarized
+// on stderr) or some are left that nobody runs (pending, left by a process that has
+// ended, or running on another host). With nothing left pending or running, the database
+// is left in rollback-journal mode for readers (db::Database::leave_wal).
 int run_experiment(const ExperimentConfig& config, const StrategyRegistry& registry, const RunOptions& options);
 
 }  // namespace harness

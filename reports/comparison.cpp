@@ -1,6 +1,11 @@
 // Paired comparisons against the baseline (see comparison.h).
 #include "reports/comparison.h"
 
+#include "reports/table.h"
+
+#include <algorithm>
+#include <map>
+
 namespace harness::reports {
 
 std::vector<Comparison> compare(const std::vector<std::string>& strategies, const ByStrategy& values,
@@ -45,6 +50,60 @@ const Comparison* find(const std::vector<Comparison>& cs, const std::string& str
     if (c.strategy == strategy) return &c;
   }
   return nullptr;
+}
+
+std::optional<std::string> wilcoxon_small_sample_note(const std::vector<Comparison>& comparisons) {
+  std::vector<std::string> parts;
+  for (const Comparison& c : comparisons) {
+    const WilcoxonResult& w = c.wilcoxon;
+    if (!w.p || !w.min_p || !w.method || *w.min_p < kAlpha) continue;
+    std::string part = "`" + c.strategy + "` (" + std::to_string(w.n_nonzero) + " non-zero difference" +
+                       (w.n_nonzero == 1 ? "" : "s");
+    if (w.n_zero > 0) part += " of " + std::to_string(w.n) + " pairs";
+    if (*w.method == WilcoxonMethod::Exact) {
+      part += ", exact test: smallest p 2/2^" + std::to_string(w.n_nonzero) + " = " + fixed(*w.min_p, 4) + ")";
+    } else {
+      const std::string why = w.n_zero > 0 && w.ties ? "zeros and ties" : w.n_zero > 0 ? "zeros" : "ties";
+      part += ", normal approximation (" + why + "): smallest p " + fixed(*w.min_p, 4) + ")";
+    }
+    parts.push_back(part);
+  }
+  if (parts.empty()) return std::nullopt;
+  return "With these pairs a two-sided Wilcoxon signed-rank test cannot give p < " + fixed(kAlpha, 2) + " for " +
+         join(parts, ", ") + ": a Wilcoxon p above " + fixed(kAlpha, 2) + " there says nothing about the effect.";
+}
+
+std::vector<std::string> unpaired_seed_exclusions(const std::vector<ComparisonTable>& tables,
+                                                  const std::string& baseline) {
+  // Per strategy, in the order first met: the tables it appears in and what each leaves out.
+  struct Gap {
+    std::string table;
+    std::size_t pairs = 0;
+    std::vector<int64_t> unpaired;
+  };
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<Gap>> gaps;
+  for (const ComparisonTable& t : tables) {
+    for (const Comparison& c : *t.comparisons) {
+      if (!gaps.count(c.strategy)) order.push_back(c.strategy);
+      gaps[c.strategy].push_back({t.name, c.pairs.seeds.size(), c.pairs.unpaired});
+    }
+  }
+  std::vector<std::string> lines;
+  for (const std::string& strategy : order) {
+    const std::vector<Gap>& g = gaps.at(strategy);
+    const bool same_everywhere = std::all_of(g.begin(), g.end(), [&](const Gap& x) {
+      return x.unpaired == g.front().unpaired && x.pairs == g.front().pairs;
+    });
+    for (const Gap& x : g) {
+      if (x.unpaired.empty()) continue;
+      lines.push_back("`" + strategy + "` vs `" + baseline + "`" + (same_everywhere ? "" : " (" + x.table + ")") +
+                      ": " + std::to_string(x.pairs) + " pairs formed; seeds without a pair (one of the two missing): " +
+                      seeds_text(x.unpaired));
+      if (same_everywhere) break;
+    }
+  }
+  return lines;
 }
 
 }  // namespace harness::reports

@@ -31,4 +31,19 @@ std::vector<Comparison> compare(const std::vector<std::string>& strategies, cons
 
 const Comparison* find(const std::vector<Comparison>& comparisons, const std::string& strategy);
 
+// The note under a table of `comparisons`: each comparison whose Wilcoxon cannot give p < kAlpha with
+// its differences (WilcoxonResult::min_p, so the note and the table's p come from one result), with the
+// number of non-zero differences the test used and its method; nothing when every one can.
+std::optional<std::string> wilcoxon_small_sample_note(const std::vector<Comparison>& comparisons);
+
+// One table's comparisons and its name in messages ("early speed").
+struct ComparisonTable {
+  std::string name;
+  const std::vector<Comparison>* comparisons = nullptr;
+};
+// The exclusion lines for the seeds these tables leave out of their pairs: one line per strategy when
+// every table leaves out the same seeds, otherwise one per table, naming it.
+std::vector<std::string> unpaired_seed_exclusions(const std::vector<ComparisonTable>& tables,
+                                                  const std::string& baseline);
+
 }  // namespace harness::reports

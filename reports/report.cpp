@@ -133,15 +133,7 @@ void ReportBuilder::add_figure(const std::string& stem, const std::string& capti
 }
 
 void ReportBuilder::wilcoxon_small_n_note(const std::vector<Comparison>& cs) {
-  std::size_t min_pairs = 0;
-  for (const auto& c : cs) {
-    if (c.t.n > 0) min_pairs = min_pairs == 0 ? c.t.n : std::min(min_pairs, c.t.n);
-  }
-  if (min_pairs == 0 || min_pairs > 5) return;
-  doc_.paragraph("With n = " + std::to_string(min_pairs) +
-                 " pairs an exact two-sided Wilcoxon signed-rank test cannot give p < 0.05: its smallest p-value "
-                 "is 2/2^n = " + fixed(wilcoxon_min_exact_p(min_pairs), 4) +
-                 " (n <= 5). A Wilcoxon p above 0.05 here says nothing about the effect.");
+  if (const auto note = wilcoxon_small_sample_note(cs)) doc_.paragraph(*note);
 }
 
 // A forest plot of a table's paired differences, right under the table.
@@ -674,12 +666,8 @@ ReportSummary ReportBuilder::run() {
   }
   early_ = compare(data_.strategies, data_.early, baseline_, std::nullopt);
   final_ = compare(data_.strategies, data_.final_acc, baseline_, o_.equivalence_margin);
-  for (const auto& c : final_) {
-    if (!c.pairs.unpaired.empty()) {
-      exclusions.push_back("`" + c.strategy + "` vs `" + baseline_ + "`: " + std::to_string(c.pairs.seeds.size()) +
-                           " pairs formed; seeds without a pair (one of the two missing): " +
-                           seeds_text(c.pairs.unpaired));
-    }
+  for (std::string& line : unpaired_seed_exclusions({{"early speed", &early_}, {"final accuracy", &final_}}, baseline_)) {
+    exclusions.push_back(std::move(line));
   }
 
   summary_.files.insert(summary_.files.begin(), (fs::path(o_.out_dir) / "report.html").string());

@@ -236,15 +236,21 @@ WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& x, const std::vec
   }
   std::vector<double> d(x.size());
   for (std::size_t i = 0; i < x.size(); ++i) d[i] = x[i] - y[i];
-  return wilcoxon_signed_rank(d);
+  return wilcoxon_signed_rank_scaled(d, std::max(max_abs(x), max_abs(y)));
 }
 
-WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& d_all) {
+WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& d) { return wilcoxon_signed_rank_scaled(d, max_abs(d)); }
+
+WilcoxonResult wilcoxon_signed_rank_scaled(const std::vector<double>& d_all, double scale) {
   WilcoxonResult r;
   r.n = d_all.size();
+  // Zeros and ties by the zero-variance check's tolerance: differences of values that are equal in exact
+  // arithmetic (0.3 - 0.2 and 0.2 - 0.1, or means summed in another order) differ by rounding only, and
+  // exact equality would switch between the exact and the normal method on the last bit.
+  const double tolerance = kZeroSpreadRelative * std::fabs(scale);
   std::vector<double> d;
   for (double v : d_all) {
-    if (v == 0.0) {
+    if (std::fabs(v) <= tolerance) {
       ++r.n_zero;
     } else {
       d.push_back(v);
@@ -259,7 +265,8 @@ WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& d_all) {
     r.note = "every difference is zero: no signed ranks, test undefined";
     return r;
   }
-  // Average ranks of |d| (ties share the mean of their positions).
+  // Average ranks of |d| (ties share the mean of their positions). A tie group is every |d| within the
+  // tolerance of the group's smallest, so a chain of near-equal values does not merge into one group.
   const std::size_t n = d.size();
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
@@ -269,7 +276,7 @@ WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& d_all) {
   double tie_term = 0.0;  // sum over tie groups of t (t^2 - 1)
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i;
-    while (j + 1 < n && std::fabs(d[order[j + 1]]) == std::fabs(d[order[i]])) ++j;
+    while (j + 1 < n && std::fabs(d[order[j + 1]]) - std::fabs(d[order[i]]) <= tolerance) ++j;
     double avg = (static_cast<double>(i) + static_cast<double>(j)) / 2.0 + 1.0;
     for (std::size_t k = i; k <= j; ++k) rank[order[k]] = avg;
     double t = static_cast<double>(j - i + 1);
@@ -287,6 +294,7 @@ WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& d_all) {
   if (r.n_zero == 0 && !r.ties && n <= kWilcoxonExactMaxN) {
     // Exact null distribution of R+: each rank k is + or - with probability 1/2.
     r.method = WilcoxonMethod::Exact;
+    r.min_p = wilcoxon_min_exact_p(n);
     std::vector<double> pmf{1.0};
     for (std::size_t k = 1; k <= n; ++k) {
       std::vector<double> next(k * (k + 1) / 2 + 1, 0.0);
@@ -310,8 +318,10 @@ WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& d_all) {
   double nn = static_cast<double>(n);
   double mn = nn * (nn + 1.0) / 4.0;
   double se = std::sqrt((nn * (nn + 1.0) * (2.0 * nn + 1.0) - 0.5 * tie_term) / 24.0);
+  auto two_sided = [](double z) { return std::min(1.0, 2.0 * bm::cdf(bm::complement(bm::normal(), std::fabs(z)))); };
   r.z = (*r.statistic - mn) / se;
-  r.p = std::min(1.0, 2.0 * bm::cdf(bm::complement(bm::normal(), std::fabs(*r.z))));
+  r.p = two_sided(*r.z);
+  r.min_p = two_sided(mn / se);  // every difference of one sign: statistic 0
   return r;
 }
 

@@ -84,7 +84,10 @@ enum class WilcoxonMethod { Exact, NormalApprox };
 // its defaults (zero_method="wilcox": zero differences are dropped; two-sided;
 // correction=False). The exact null distribution is used when there are at most
 // kWilcoxonExactMaxN differences, none zero and no ties among |d|; otherwise the
-// normal approximation with the tie correction of the variance. (scipy 1.10's
+// normal approximation with the tie correction of the variance. A difference counts as zero,
+// and two |d| as tied, within a relative tolerance of 1e-12 of the data's magnitude (the
+// zero-variance check's): differences equal in exact arithmetic but not in floating point
+// (0.3 - 0.2 and 0.2 - 0.1) are ties, whatever the order of the sums that made them. (scipy 1.10's
 // method="auto" also takes the exact branch with ties and truncates a half-integer
 // rank sum; we use the approximation there, as later scipy versions do.)
 struct WilcoxonResult {
@@ -96,12 +99,17 @@ struct WilcoxonResult {
   std::optional<double> z;          // normal approximation only
   std::optional<double> p;          // two-sided
   std::optional<WilcoxonMethod> method;
+  // The smallest p this test can give with these differences (all of one sign): 2 / 2^n for the
+  // exact test, the normal approximation's at statistic 0 (with these ties) otherwise.
+  std::optional<double> min_p;
   std::string note;
 };
 inline constexpr std::size_t kWilcoxonExactMaxN = 50;
 WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& x, const std::vector<double>& y);
-// Same on differences directly.
+// Same on differences directly; the magnitude for the tolerance is max |d|.
 WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& d);
+// Same with the magnitude of the values the differences came from (max |x|, |y|) for the tolerance.
+WilcoxonResult wilcoxon_signed_rank_scaled(const std::vector<double>& d, double scale);
 // Smallest two-sided p-value the exact test can give with n non-zero differences: 2 / 2^n
 // (all differences of one sign), capped at 1. With n <= 5 it is >= 0.0625.
 double wilcoxon_min_exact_p(std::size_t n);

@@ -3,20 +3,26 @@
 #include "db/statement.h"
 #include "db/transaction.h"
 #include "temp_dir.h"
+#include "without_write_access.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 namespace harness::db {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::Child;
+using testing::run_without_write_access;
 using testing::TempDir;
+namespace fs = std::filesystem;
 
 int64_t count(const Database& db, const std::string& table) {
   return std::get<int64_t>(db.query("SELECT count(*) FROM " + table).rows.at(0).at(0));
@@ -147,6 +153,209 @@ TEST(Database, ReadOnlyConnectionCannotWrite) {
                DbError);
   EXPECT_THROW(ro.exec("PRAGMA query_only = 0; INSERT INTO plugins VALUES (1, 'p','1','f','h')"), DbError);
   EXPECT_EQ(count(ro, "plugins"), 0);
+}
+
+// Byte 18 of an SQLite header: 2 for WAL, 1 for a rollback journal.
+int journal_byte(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char header[20] = {};
+  in.read(header, sizeof header);
+  return header[18];
+}
+
+std::string bytes_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+bool has_side_files(const std::string& path) { return fs::exists(path + "-wal") || fs::exists(path + "-shm"); }
+
+// A results database with one plugin row, in WAL mode, its writer closed (so it has no log).
+void make_wal_database(const std::string& path) {
+  Database db = Database::open(path, OpenMode::ReadWrite);
+  db.exec("INSERT INTO plugins (name, version, file_path, file_hash) VALUES ('p', '1', 'f', 'h')");
+}
+
+void insert_plugin(Database& db, const std::string& name) {
+  db.exec("INSERT INTO plugins (name, version, file_path, file_hash) VALUES ('" + name + "', '1', 'f', 'h')");
+}
+
+TEST(DatabaseReading, AWalDatabaseIsReadWithoutLeavingAFileOrChangingABit) {
+  TempDir dir;
+  const std::string path = dir.file("r.db");
+  make_wal_database(path);
+  ASSERT_EQ(journal_byte(path), 2);
+  ASSERT_FALSE(has_side_files(path));
+  const std::string before = bytes_of(path);
+  {
+    const Database ro = Database::open(path, OpenMode::ReadOnly);
+    EXPECT_EQ(ro.read_access(), ReadAccess::SharedCleanup);
+    EXPECT_EQ(count(ro, "plugins"), 1);
+  }
+  EXPECT_FALSE(fs::exists(path + "-wal"));
+  EXPECT_FALSE(fs::exists(path + "-shm"));
+  EXPECT_EQ(bytes_of(path), before);
+  // The files an older reader left behind (an empty log and its index) are removed by the next read.
+  std::ofstream(path + "-wal").flush();
+  std::ofstream(path + "-shm").flush();
+  EXPECT_EQ(count(Database::open(path, OpenMode::ReadOnly), "plugins"), 1);
+  EXPECT_FALSE(has_side_files(path));
+  EXPECT_EQ(bytes_of(path), before);
+}
+
+TEST(DatabaseReading, AReaderLeavesAWritersFilesAndLogToIt) {
+  TempDir dir;
+  const std::string path = dir.file("r.db");
+  make_wal_database(path);
+  Database writer = Database::open(path, OpenMode::ReadWrite);
+  {  // the writer's log is still empty: the reader's cleanup must not take the files from under it
+    const Database ro = Database::open(path, OpenMode::ReadOnly);
+    EXPECT_EQ(count(ro, "plugins"), 1);
+  }
+  ASSERT_TRUE(fs::exists(path + "-wal"));
+  ASSERT_TRUE(fs::exists(path + "-shm"));
+  insert_plugin(writer, "q");
+  const std::string file_before = bytes_of(path);
+  {  // a log with a transaction: read under SQLite's locks, never folded into the file by a reader
+    const Database ro = Database::open(path, OpenMode::ReadOnly);
+    EXPECT_EQ(ro.read_access(), ReadAccess::Shared);
+    EXPECT_EQ(count(ro, "plugins"), 2);
+  }
+  EXPECT_GT(fs::file_size(path + "-wal"), 0u);
+  EXPECT_EQ(bytes_of(path), file_before);
+  insert_plugin(writer, "r");
+  EXPECT_EQ(count(writer, "plugins"), 3);
+  writer = Database::open(":memory:", OpenMode::ReadWrite);  // the last connection closes
+  EXPECT_FALSE(has_side_files(path));
+  EXPECT_EQ(count(Database::open(path, OpenMode::ReadOnly), "plugins"), 3);
+}
+
+TEST(DatabaseReading, LeaveWalSwitchesToARollbackJournalOnlyWhenAloneAndAWriterSwitchesBack) {
+  TempDir dir;
+  const std::string path = dir.file("r.db");
+  Database writer = Database::open(path, OpenMode::ReadWrite);
+  insert_plugin(writer, "p");
+  {
+    const Database other = Database::open(path, OpenMode::ReadOnly);
+    EXPECT_EQ(count(other, "plugins"), 1);
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE(writer.leave_wal());  // another connection: no wait, stays in WAL
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    EXPECT_EQ(journal_byte(path), 2);
+  }
+  EXPECT_TRUE(writer.leave_wal());
+  EXPECT_EQ(journal_byte(path), 1);
+  EXPECT_FALSE(has_side_files(path));
+  insert_plugin(writer, "q");  // still writable, now with a rollback journal
+  writer = Database::open(":memory:", OpenMode::ReadWrite);
+  {
+    const Database ro = Database::open(path, OpenMode::ReadOnly);
+    EXPECT_EQ(ro.read_access(), ReadAccess::Shared);
+    EXPECT_EQ(count(ro, "plugins"), 2);
+    EXPECT_FALSE(has_side_files(path));  // reading a rollback-journal file makes no file at all
+  }
+  {  // resuming: a read-write open switches back to WAL, and the rows are all there
+    Database again = Database::open(path, OpenMode::ReadWrite);
+    EXPECT_EQ(journal_byte(path), 2);
+    EXPECT_EQ(count(again, "plugins"), 2);
+  }
+  EXPECT_FALSE(Database::open(path, OpenMode::ReadOnly).read_access() == std::nullopt);
+  EXPECT_FALSE(Database::open(":memory:", OpenMode::ReadWrite).leave_wal());
+}
+
+TEST(DatabaseReading, AWalDatabaseInAFolderThatCannotBeWrittenIsReadImmutably) {
+  TempDir dir;
+  const std::string path = dir.file("r.db");
+  make_wal_database(path);
+  const std::string before = bytes_of(path);
+  const auto r = run_without_write_access(fs::path(path).parent_path().string(), [&](const Child& child) {
+    const Database ro = Database::open(path, OpenMode::ReadOnly);
+    child.say(std::to_string(count(ro, "plugins")));
+    return ro.read_access() == ReadAccess::Immutable ? 0 : 1;
+  });
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "1");
+  EXPECT_FALSE(has_side_files(path));
+  EXPECT_EQ(bytes_of(path), before);
+}
+
+TEST(DatabaseReading, ARollbackJournalDatabaseInAFolderThatCannotBeWrittenIsReadShared) {
+  TempDir dir;
+  const std::string path = dir.file("r.db");
+  {
+    Database db = Database::open(path, OpenMode::ReadWrite);
+    insert_plugin(db, "p");
+    ASSERT_TRUE(db.leave_wal());
+  }
+  const auto r = run_without_write_access(fs::path(path).parent_path().string(), [&](const Child& child) {
+    const Database ro = Database::open(path, OpenMode::ReadOnly);
+    child.say(std::to_string(count(ro, "plugins")));
+    return ro.read_access() == ReadAccess::Shared ? 0 : 1;
+  });
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "1");
+  EXPECT_FALSE(has_side_files(path));
+}
+
+TEST(DatabaseReading, AnImmutableReadFailsWhenAnotherProcessWritesTheFileMeanwhile) {
+  TempDir dir;
+  const std::string path = dir.file("r.db");
+  make_wal_database(path);
+  const std::string folder = fs::path(path).parent_path().string();
+  const auto r = run_without_write_access(
+      folder,
+      [&](const Child& child) {
+        const Database ro = Database::open(path, OpenMode::ReadOnly);
+        if (ro.read_access() != ReadAccess::Immutable || count(ro, "plugins") != 1) return 1;
+        child.wait_for_parent();
+        try {
+          count(ro, "plugins");
+        } catch (const DbError& e) {
+          child.say(e.what());
+          return 0;
+        }
+        return 2;
+      },
+      [&] {  // the owner writes meanwhile (an ordinary user needs the folder writable again for that)
+        fs::permissions(folder, fs::perms::owner_write, fs::perm_options::add);
+        Database writer = Database::open(path, OpenMode::ReadWrite);
+        insert_plugin(writer, "q");
+        writer = Database::open(":memory:", OpenMode::ReadWrite);
+        fs::permissions(folder, fs::perms::owner_write, fs::perm_options::remove);
+      });
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(path));
+  EXPECT_THAT(r.output, HasSubstr("changed while it was read"));
+}
+
+TEST(DatabaseReading, ALogWithTransactionsInAFolderThatCannotBeWrittenIsExplained) {
+  TempDir dir;
+  const std::string live = dir.file("live.db");
+  const std::string copy_dir = dir.file("copy");
+  const std::string copy = (fs::path(copy_dir) / "r.db").string();
+  fs::create_directory(copy_dir);
+  fs::permissions(dir.file(""), fs::perms::others_exec | fs::perms::group_exec, fs::perm_options::add);
+  Database writer = Database::open(live, OpenMode::ReadWrite);
+  insert_plugin(writer, "p");
+  // A copy taken while the writer has it open: the file and a log with its transactions, no -shm.
+  fs::copy_file(live, copy);
+  fs::copy_file(live + "-wal", copy + "-wal");
+  ASSERT_GT(fs::file_size(copy + "-wal"), 0u);
+  const auto r = run_without_write_access(copy_dir, [&](const Child& child) {
+    try {
+      Database::open(copy, OpenMode::ReadOnly);
+    } catch (const DbError& e) {
+      child.say(e.what());
+      return 0;
+    }
+    return 1;
+  });
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(copy + "-wal holds"));
+  EXPECT_THAT(r.output, HasSubstr("-shm"));
+  EXPECT_THAT(r.output, HasSubstr("Copy the database with its -wal file"));
+  // Where it can be written, the same copy reads with its log's rows.
+  EXPECT_EQ(count(Database::open(copy, OpenMode::ReadOnly), "plugins"), 1);
 }
 
 TEST(Transaction, RollsBackWhenDestroyedWithoutCommit) {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <sstream>
 
@@ -100,6 +101,35 @@ TEST_F(QueryTest, MultipleReadStatementsAreRefusedClearly) {
   EXPECT_THROW(run("  -- only a comment\n", QueryFormat::Table), DbError);
   // A header comment and a trailing semicolon are one statement.
   EXPECT_EQ(run("-- what it answers\nSELECT 1 AS one;\n-- end\n", QueryFormat::Csv), "one\n1\n");
+}
+
+TEST_F(QueryTest, AnEndlessQueryStopsAtItsTimeLimitWithAClearError) {
+  const std::string endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+  const Database db = Database::open(path_, OpenMode::ReadOnly);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    run_read_only_query(db, endless, std::chrono::milliseconds(300));
+    FAIL() << "the endless query returned";
+  } catch (const DbError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path_));
+    EXPECT_THAT(e.what(), HasSubstr("stopped at its time limit of 0.3 s"));
+    EXPECT_THAT(e.what(), HasSubstr("--timeout"));
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, std::chrono::milliseconds(300));
+  EXPECT_LT(took, std::chrono::seconds(10));
+  // The connection is usable afterwards, and a query that ends is not stopped; zero is no limit.
+  EXPECT_EQ(run_read_only_query(db, "SELECT count(*) FROM trials", std::chrono::milliseconds(300)).rows.size(), 1u);
+  std::ostringstream out;
+  run_query(path_, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) "
+            "SELECT count(*) AS n FROM c", QueryFormat::Csv, out, std::chrono::milliseconds(0));
+  EXPECT_EQ(out.str(), "n\n200000\n");
+}
+
+TEST_F(QueryTest, AQueryOfAWalDatabaseLeavesNoFileBehind) {
+  EXPECT_EQ(run("SELECT count(*) AS n FROM trials", QueryFormat::Csv), "n\n4\n");
+  EXPECT_FALSE(std::filesystem::exists(path_ + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(path_ + "-shm"));
 }
 
 TEST_F(QueryTest, SqlErrorsAreDbErrorsNamingTheFile) {

@@ -43,6 +43,38 @@ TEST(Store, OpenWaitsOutALockHeldLongerThanOneBusyTimeout) {
   release.join();
 }
 
+// A finished run leaves its database in rollback-journal mode (Database::leave_wal); the next run's
+// switch back to WAL needs the file to itself, so a long read waits that open out like a write.
+TEST(Store, OpenOfAFinishedDatabaseWaitsOutAReaderLongerThanOneBusyTimeout) {
+  TempDir dir;
+  const std::string path = dir.file("finished.db");
+  {
+    Store store = Store::open(path);
+    store.ensure_experiment(experiment("main"));
+    ASSERT_TRUE(store.database().leave_wal());
+  }
+  Database reader = Database::open(path, OpenMode::ReadOnly);
+  reader.exec("BEGIN");
+  ASSERT_EQ(scalar(reader, "SELECT count(*) FROM experiments"), 1);  // holds the shared lock until COMMIT
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    reader.exec("COMMIT");
+  });
+  StoreOptions options;
+  options.busy_timeout_ms = 100;
+  options.max_busy_wait = std::chrono::seconds(30);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    Store store = Store::open(path, options);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+    EXPECT_EQ(std::get<std::string>(store.database().query("PRAGMA journal_mode").rows.at(0).at(0)), "wal");
+    EXPECT_EQ(scalar(store.database(), "SELECT count(*) FROM experiments"), 1);
+  } catch (const DbError& e) {
+    ADD_FAILURE() << "opening gave up after one busy timeout: " << e.what();
+  }
+  release.join();
+}
+
 TEST(Store, OpenGivesUpAfterTheLongestBusyWaitNamingTheFile) {
   TempDir dir;
   const std::string path = dir.file("stuck.db");
@@ -135,6 +167,35 @@ pid_t dead_pid() {
   if (pid == 0) ::_exit(0);
   ::waitpid(pid, nullptr, 0);
   return pid;
+}
+
+TEST(Store, RunningTrialsAreCountedByHolderAsAClaimJudgesThem) {
+  Store store = Store::open(":memory:");
+  const int64_t e = store.ensure_experiment(experiment("main"));
+  store.ensure_trials(e, trials({"he_base"}, 6, 3));
+  const std::string dead = "testhost:" + std::to_string(dead_pid());
+  // Seeds 0-1 held by this (live) process, 2 by a dead one, 3-4 by other hosts, 5 pending.
+  const std::vector<std::string> holders = {this_worker(), this_worker(), dead, "otherhost:1", "third:7"};
+  for (std::size_t seed = 0; seed < holders.size(); ++seed) {
+    store.database().query("UPDATE trials SET status = 'running', worker = ?2 WHERE experiment_id = ?1 AND seed = ?3",
+                           {e, holders[seed], static_cast<int64_t>(seed)});
+  }
+  const RunningTrials running = store.running_trials(e, this_worker());
+  EXPECT_EQ(running.live, 2);
+  EXPECT_EQ(running.dead, 1);
+  EXPECT_EQ(running.other_host_total(), 2);
+  EXPECT_EQ(running.other_hosts.at("otherhost"), 1);
+  EXPECT_EQ(running.other_hosts.at("third"), 1);
+  // The same judgement as a claim, in seed order: the dead one is taken, then the pending one, never the live ones.
+  const auto first = store.claim_next_trial(e, this_worker());
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->seed, 2);
+  const auto second = store.claim_next_trial(e, this_worker());
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->seed, 5);
+  EXPECT_FALSE(store.claim_next_trial(e, this_worker()));
+  EXPECT_EQ(store.running_trials(e, this_worker()).live, 4);
+  EXPECT_EQ(store.running_trials(e, this_worker()).dead, 0);
 }
 
 TEST(Store, ResumesATrialOfADeadWorkerAndDeletesItsPartialRows) {

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -177,6 +178,75 @@ TEST_F(RunCommand, WorkerProcessesShareTheDatabaseAndClaimEachTrialOnce) {
   expect_same_values(recorded_values(reference_db_), recorded_values(db));
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM trials WHERE attempts != 1"), 0);
   EXPECT_GE(count(db, "SELECT COUNT(DISTINCT worker) FROM trials"), 2);
+}
+
+// Separate `harness run` processes on one database (not --workers): each claims trials until none is
+// left, and the one that ends first must not count the trials the other is still running as unfinished.
+TEST_F(RunCommand, SeparateRunsOnOneDatabaseAllExitZero) {
+  const std::string db = dir_->file("separate.db");
+  const pid_t a = spawn_harness(run_args({"--db", db, "--threads", "1"}), dir_->file("separate-a.log"));
+  const pid_t b = spawn_harness(run_args({"--db", db, "--threads", "1"}), dir_->file("separate-b.log"));
+  EXPECT_EQ(wait_exit(a), 0) << read_text(dir_->file("separate-a.log"));
+  EXPECT_EQ(wait_exit(b), 0) << read_text(dir_->file("separate-b.log"));
+  expect_same_values(recorded_values(reference_db_), recorded_values(db));
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM trials WHERE attempts != 1"), 0);
+}
+
+std::string host_name() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// A pid that belongs to no process: a child started and reaped.
+pid_t dead_pid() {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  wait_exit(pid);
+  return pid;
+}
+
+// Puts the finished trial (strategy, seed) back to 'running' by `worker`, without its rows, as a process
+// that is running it right now leaves it.
+void hold_trial(const std::string &db_path, const std::string &strategy, int seed, const std::string &worker) {
+  db::Database db = db::Database::open(db_path, db::OpenMode::ReadWrite);
+  const std::string trial = "(SELECT id FROM trials WHERE strategy = '" + strategy + "' AND seed = " +
+                            std::to_string(seed) + ")";
+  db.exec("DELETE FROM metrics WHERE trial_id = " + trial + "; DELETE FROM steps WHERE trial_id = " + trial);
+  db.query("UPDATE trials SET status = 'running', finished_at = NULL, wall_seconds = NULL, worker = ?1 WHERE id = " +
+               trial,
+           {worker});
+}
+
+TEST_F(RunCommand, ATrialALiveProcessRunsIsNotUnfinishedWorkButOneNobodyRunsIs) {
+  const std::string db = dir_->file("held.db");
+  ASSERT_FALSE(std::filesystem::exists(reference_db_ + "-wal"));  // a finished run leaves one file
+  std::filesystem::copy_file(reference_db_, db);
+  // This test process stands for another `harness run` on this host, busy with mei_fn seed 1.
+  hold_trial(db, "mei_fn", 1, host_name() + ":" + std::to_string(::getpid()));
+  EXPECT_EQ(run({"--db", db, "--threads", "1"}, "held.log"), 0) << read_text(dir_->file("held.log"));
+  EXPECT_THAT(read_text(dir_->file("held.log")),
+              ::testing::HasSubstr("8 done, 0 failed, 1 trial still running in other processes, 0 not finished"));
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM trials WHERE status = 'running'"), 1);
+
+  // That process ended without finishing it: the next run resumes it, to the reference's numbers, and
+  // leaves the finished database in rollback-journal mode (one file, readable anywhere).
+  hold_trial(db, "mei_fn", 1, host_name() + ":" + std::to_string(dead_pid()));
+  EXPECT_EQ(run({"--db", db, "--threads", "1"}, "held.log"), 0) << read_text(dir_->file("held.log"));
+  EXPECT_THAT(read_text(dir_->file("held.log")), ::testing::HasSubstr("9 done, 0 failed, 0 not finished"));
+  expect_same_values(recorded_values(reference_db_), recorded_values(db));
+  EXPECT_EQ(std::get<std::string>(testing::query(db, "PRAGMA journal_mode").rows.at(0).at(0)), "delete");
+  EXPECT_FALSE(std::filesystem::exists(db + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(db + "-shm"));
+
+  // A trial of another host: nobody here runs it, and this host cannot tell whether anyone does.
+  hold_trial(db, "warmup", 2, "elsewhere:4242");
+  EXPECT_EQ(run({"--db", db, "--threads", "1"}, "held.log"), 1) << read_text(dir_->file("held.log"));
+  EXPECT_THAT(read_text(dir_->file("held.log")),
+              ::testing::AllOf(::testing::HasSubstr("8 done, 0 failed, 1 not finished"),
+                               ::testing::HasSubstr("1 trial(s) running by a process on host elsewhere")));
+  // Still in WAL mode with something running: the switch is only for a database with nothing left.
+  EXPECT_EQ(std::get<std::string>(testing::query(db, "PRAGMA journal_mode").rows.at(0).at(0)), "wal");
 }
 
 TEST_F(RunCommand, FailingTrialsAreMarkedWithTheirReasonAndTheOthersGoOn) {

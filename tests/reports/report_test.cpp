@@ -354,8 +354,27 @@ TEST_F(ReportTest, FailedRunningAndMissingTrialsAreListedAndPairsShrink) {
   EXPECT_EQ(fin["mei"]["n"], "5");
   EXPECT_EQ(fin["he_base"]["n"], "5");
   // n = 4 pairs: the report says an exact Wilcoxon cannot reach 0.05.
-  EXPECT_NE(md.find("With n = 4 pairs an exact two-sided Wilcoxon signed-rank test cannot give p < 0.05"),
-            std::string::npos);
+  EXPECT_NE(md.find("With these pairs a two-sided Wilcoxon signed-rank test cannot give p < 0.05 for `mei` (4 "
+                    "non-zero differences, exact test: smallest p 2/2^4 = 0.1250)"),
+            std::string::npos)
+      << md;
+}
+
+TEST_F(ReportTest, ASeedMissingFromTheEarlyTableOnlyIsListedWithThatTable) {
+  make_synthetic_db(db_, three_strategies());
+  {  // mei seed 3 has no evaluation among the early steps, but a final accuracy
+    db::Database db = db::Database::open(db_, db::OpenMode::ReadWrite);
+    db.exec("UPDATE steps SET test_acc = NULL WHERE step <= 10 AND trial_id = "
+            "(SELECT id FROM trials WHERE strategy = 'mei' AND seed = 3)");
+  }
+  const ReportSummary s = write_report(options());
+  const std::string md = slurp(s.report_md);
+  EXPECT_NE(md.find("`mei` vs `he_base` (early speed): 5 pairs formed; seeds without a pair (one of the two "
+                    "missing): 3"),
+            std::string::npos)
+      << md;
+  EXPECT_EQ(read_csv(fs::path(out_) / "early_speed.csv")["mei"]["n_pairs"], "5");
+  EXPECT_EQ(read_csv(fs::path(out_) / "final_accuracy.csv")["mei"]["n_pairs"], "6");
 }
 
 TEST_F(ReportTest, OneSeedHasNoIntervalAndSaysSo) {

@@ -95,6 +95,30 @@ def paired(case):
     return out
 
 
+def wilcoxon_exact_differences(d):
+    """Wilcoxon on the differences d with the method rule of paired() below."""
+    n = len(d)
+    nz = d[d != 0]
+    ties = len(np.unique(np.abs(nz))) != len(nz)
+    method = "exact" if (len(nz) == n and not ties and n <= 50) else "approx"
+    out = {"wilcoxon_method": method}
+    try:
+        w = stats.wilcoxon(d, method=method)
+        out["w_stat"] = num(w.statistic)
+        out["w_p"] = num(w.pvalue)
+    except ValueError:
+        out["w_stat"] = None
+        out["w_p"] = None
+    return out
+
+
+def wilcoxon_near_ties(case):
+    """Accuracies in decimal steps: the differences as exact arithmetic gives them (10 decimals)."""
+    x = np.asarray(case["x"], dtype=float)
+    y = np.asarray(case["y"], dtype=float)
+    return wilcoxon_exact_differences(np.round(x - y, 10))
+
+
 def tost(case):
     """Paired TOST from two one-sided one-sample t-tests on the differences (scipy's alternative=)."""
     d = np.asarray(case["x"], dtype=float) - np.asarray(case["y"], dtype=float)
@@ -236,6 +260,7 @@ def main():
         "paired": [paired(c) for c in cases["paired"]],
         "welch": [welch(c) for c in cases["welch"]],
         "tost": [tost(c) for c in cases.get("tost", [])],
+        "wilcoxon_near_ties": [wilcoxon_near_ties(c) for c in cases.get("wilcoxon_near_ties", [])],
         "aggregate": [aggregate(c) for c in cases.get("aggregate", [])],
         "holm": [holm(c) for c in cases["holm"]],
         "power": [power(c) for c in cases["power"]],

@@ -148,6 +148,30 @@ json generate_cases() {
     }
     cases["aggregate"].push_back({{"strata", strata}, {"seed", 1000 + i}, {"resamples", 400}});
   }
+  // Wilcoxon on accuracies of decimal steps: differences equal in exact arithmetic (0.3 - 0.2 and
+  // 0.2 - 0.1) are not equal in floating point; scipy gets the exact differences (rounded to 10
+  // decimals), this side the floating-point values.
+  cases["wilcoxon_near_ties"] = json::array();
+  cases["wilcoxon_near_ties"].push_back({{"x", {0.3, 0.2, 0.7, 0.55}}, {"y", {0.2, 0.1, 0.63, 0.5}}});
+  cases["wilcoxon_near_ties"].push_back({{"x", {0.95, 0.96, 0.2, 0.71, 0.64}}, {"y", {0.85, 0.86, 0.1, 0.66, 0.61}}});
+  // A zero difference as two summation orders of one mean give it: 0.1 + 0.2 + 0.3 against 0.3 + 0.2 + 0.1.
+  cases["wilcoxon_near_ties"].push_back(
+      {{"x", {(0.1 + 0.2 + 0.3) / 3, 0.91, 0.62, 0.77, 0.85}}, {"y", {(0.3 + 0.2 + 0.1) / 3, 0.84, 0.6, 0.72, 0.81}}});
+  {
+    std::uniform_int_distribution<int> percent(40, 99);
+    std::uniform_int_distribution<int> gain(-20, 40);
+    std::uniform_int_distribution<int> pairs(4, 12);
+    for (int i = 0; i < 40; ++i) {
+      const std::size_t n = static_cast<std::size_t>(pairs(gen));
+      std::vector<double> x(n), y(n);
+      for (std::size_t k = 0; k < n; ++k) {
+        const int b = percent(gen);
+        y[k] = b / 100.0;
+        x[k] = std::min(100, b + gain(gen)) / 100.0;
+      }
+      cases["wilcoxon_near_ties"].push_back({{"x", x}, {"y", y}});
+    }
+  }
   for (double d : {0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, -0.7}) {
     cases["power"].push_back({{"d_z", d}, {"n", {2, 3, 5, 10, 50, 200}}});
   }
@@ -190,6 +214,33 @@ void check_PairedTTestMatchesTtestRel(const json& cases, const json& answers) {
     ++compared;
   }
   EXPECT_GT(compared, 280u);
+}
+
+void check_WilcoxonNearTiesAsInExactArithmetic(const json& cases, const json& answers) {
+  std::size_t exact = 0, approx = 0, flipped = 0;
+  for (std::size_t i = 0; i < cases["wilcoxon_near_ties"].size(); ++i) {
+    const json& c = cases["wilcoxon_near_ties"][i];
+    const json& a = answers["wilcoxon_near_ties"][i];
+    const std::vector<double> x = to_vec(c["x"]), y = to_vec(c["y"]);
+    const WilcoxonResult r = wilcoxon_signed_rank(x, y);
+    const std::string tag = ", near-tie case " + std::to_string(i);
+    EXPECT_TRUE(close_opt(r.statistic, a["w_stat"], "statistic" + tag));
+    EXPECT_TRUE(close_opt(r.p, a["w_p"], "p" + tag));
+    if (a["w_p"].is_null()) continue;
+    ASSERT_TRUE(r.method) << tag;
+    const bool scipy_exact = a["wilcoxon_method"] == "exact";
+    EXPECT_EQ(*r.method == WilcoxonMethod::Exact, scipy_exact) << tag;
+    (scipy_exact ? exact : approx) += 1;
+    // The floating-point differences alone would have picked the other method here.
+    std::vector<double> d(x.size());
+    for (std::size_t k = 0; k < x.size(); ++k) d[k] = std::fabs(x[k] - y[k]);
+    const std::set<double> distinct(d.begin(), d.end());
+    const bool float_exact = distinct.size() == d.size() && !distinct.count(0.0) && d.size() <= kWilcoxonExactMaxN;
+    flipped += float_exact != scipy_exact;
+  }
+  EXPECT_GT(exact, 0u);
+  EXPECT_GT(approx, 20u);
+  EXPECT_GE(flipped, 5u);  // two hand-made cases and some of the generated ones
 }
 
 void check_TostMatchesTwoOneSidedTtests(const json& cases, const json& answers) {
@@ -366,6 +417,10 @@ TEST(StatsVsScipy, AllStatisticsAgree) {
   {
     SCOPED_TRACE("WilcoxonMatchesScipy");
     check_WilcoxonMatchesScipy(cases, answers);
+  }
+  {
+    SCOPED_TRACE("WilcoxonNearTiesAsInExactArithmetic");
+    check_WilcoxonNearTiesAsInExactArithmetic(cases, answers);
   }
   {
     SCOPED_TRACE("HolmMatchesIndependentPython");
