@@ -8,6 +8,7 @@
 #include "reports/document.h"
 #include "reports/figures.h"
 #include "reports/report_data.h"
+#include "reports/report_folder.h"
 #include "reports/stats.h"
 #include "reports/table.h"
 
@@ -54,15 +55,14 @@ class StudyBuilder {
   void aggregate_table(const std::string& name, const std::string& what,
                        std::vector<Comparison> ExperimentResult::*claim);
   void queries();
-  void write_table(const Table& t);
-  void add_figure(const std::string& stem, const std::string& caption, const std::string& error);
+  Document& doc() { return folder_->doc(); }
 
   const StudyOptions& o_;
   FigureWriter figures_;
   std::vector<ExperimentResult> results_;
   std::vector<std::string> strategies_;  // baseline first, then every other strategy of any experiment
   std::string title_;
-  Document doc_;
+  std::optional<ReportFolder> folder_;  // created once every experiment has been read
   ReportSummary summary_;
 };
 
@@ -101,28 +101,8 @@ void StudyBuilder::read() {
   }
 }
 
-void StudyBuilder::write_table(const Table& table) {
-  TableData t = table.data();
-  const std::string path = (fs::path(o_.out_dir) / (t.name + ".csv")).string();
-  write_csv(path, t);
-  summary_.files.push_back(path);
-  doc_.table(std::move(t));
-}
-
-void StudyBuilder::add_figure(const std::string& stem, const std::string& caption, const std::string& error) {
-  if (!error.empty()) {
-    summary_.warnings.push_back("figure " + stem + " skipped: " + error);
-    doc_.paragraph("Figure `" + stem + "` skipped: " + error);
-    return;
-  }
-  summary_.figures_written = true;
-  doc_.figure(caption, stem + ".png", stem + ".svg");
-  summary_.files.push_back((fs::path(o_.out_dir) / (stem + ".png")).string());
-  summary_.files.push_back((fs::path(o_.out_dir) / (stem + ".svg")).string());
-}
-
 void StudyBuilder::header() {
-  doc_.heading("Study: " + title_, 1);
+  doc().heading("Study: " + title_, 1);
   std::size_t runs = 0;
   std::vector<std::string> lines;
   std::vector<std::string> exclusions;
@@ -139,22 +119,22 @@ void StudyBuilder::header() {
     summary_.trials_excluded += r.data.trials_excluded;
   }
   summary_.seeds = runs;
-  doc_.paragraph(std::to_string(results_.size()) + " experiments, " + std::to_string(runs) +
+  doc().paragraph(std::to_string(results_.size()) + " experiments, " + std::to_string(runs) +
                  " (experiment, seed) runs, baseline `" + o_.baseline + "`; report written " + utc_now() +
                  ". Within each experiment every comparison is paired by seed and Holm-corrected across the "
                  "strategies of that experiment, as in a single report; across experiments nothing is pooled "
                  "before pairing.");
-  doc_.list(lines);
-  doc_.heading("Exclusions and warnings");
-  if (exclusions.empty()) doc_.paragraph("None: every trial of every experiment finished.");
-  doc_.list(exclusions);
+  doc().list(lines);
+  doc().heading("Exclusions and warnings");
+  if (exclusions.empty()) doc().paragraph("None: every trial of every experiment finished.");
+  doc().list(exclusions);
   summary_.warnings = exclusions;
 }
 
 void StudyBuilder::claims_table() {
   const std::string k = std::to_string(o_.early_steps);
-  doc_.heading("The three claims per experiment");
-  doc_.paragraph("Each strategy minus `" + o_.baseline + "` on the same seeds, in percentage points: the noise "
+  doc().heading("The three claims per experiment");
+  doc().paragraph("Each strategy minus `" + o_.baseline + "` on the same seeds, in percentage points: the noise "
                  "fraction of the error energy at step 1 (claim 1, lower is less noise), the mean test accuracy "
                  "over steps 1.." + k + " (claim 2, early speed) and the test accuracy at the last evaluated step "
                  "(claim 3). Mean paired difference, 95% t interval, Holm-adjusted paired t p within the "
@@ -191,7 +171,7 @@ void StudyBuilder::claims_table() {
              {p_text(f->p_holm), {opt_full(f->p_holm), f->significant ? "1" : "0"}}});
     }
   }
-  write_table(t);
+  folder_->table(t);
 }
 
 std::vector<Aggregate> StudyBuilder::aggregate(std::vector<Comparison> ExperimentResult::*claim) const {
@@ -226,8 +206,8 @@ std::vector<Aggregate> StudyBuilder::aggregate(std::vector<Comparison> Experimen
 
 void StudyBuilder::aggregate_table(const std::string& name, const std::string& what,
                                    std::vector<Comparison> ExperimentResult::*claim) {
-  doc_.heading("Across the experiments: " + what, 3);
-  doc_.paragraph("Per strategy against `" + o_.baseline + "`: experiments won, lost and tied (a win or loss is "
+  doc().heading("Across the experiments: " + what, 3);
+  doc().paragraph("Per strategy against `" + o_.baseline + "`: experiments won, lost and tied (a win or loss is "
                  "significant after Holm within its experiment, a tie is not); the interquartile mean (IQM) of the "
                  "paired differences over every (experiment, seed) run, in pp, and the probability of improvement "
                  "P(strategy > baseline) (Mann-Whitney U / n^2 per experiment, averaged over experiments), each with "
@@ -264,11 +244,11 @@ void StudyBuilder::aggregate_table(const std::string& name, const std::string& w
       rows.push_back({a.strategy, 100 * *a.iqm.mean, ci, excludes_zero});
     }
   }
-  write_table(t);
+  folder_->table(t);
   if (figures_.available() && !rows.empty()) {
     Axes axes(what + ": IQM of the paired differences to " + o_.baseline + " (95% stratified bootstrap CI)",
               "IQM difference to " + o_.baseline + " over all runs (pp)", "");
-    add_figure("forest_" + name, "Forest plot: " + what + ", IQM of the paired differences to `" + o_.baseline +
+    folder_->figure("forest_" + name, "Forest plot: " + what + ", IQM of the paired differences to `" + o_.baseline +
                                      "` over every (experiment, seed) run with its 95% stratified bootstrap "
                                      "interval; filled: the interval excludes 0",
                figures_.forest(o_.out_dir, "forest_" + name, axes, rows, "interval excludes 0",
@@ -277,43 +257,41 @@ void StudyBuilder::aggregate_table(const std::string& name, const std::string& w
 }
 
 void StudyBuilder::queries() {
-  doc_.heading("The SQL behind the tables");
+  doc().heading("The SQL behind the tables");
   std::vector<std::string> binds;
   for (const auto& r : results_) {
     binds.push_back("`" + r.entry.db_path + "`: ?1 = " + std::to_string(r.data.experiment.id) + " (experiment '" +
                     r.entry.experiment + "')");
   }
-  doc_.paragraph("Each experiment's database is read with the queries of a single report, bound as follows; "
+  doc().paragraph("Each experiment's database is read with the queries of a single report, bound as follows; "
                  "?2 of the early-speed query is " + std::to_string(o_.early_steps) + ".");
-  doc_.list(binds);
-  doc_.code(std::string(sql::kInitial) + ";\n\n" + sql::kEarly + ";\n\n" + sql::kFinal + ";");
+  doc().list(binds);
+  doc().code(std::string(sql::kInitial) + ";\n\n" + sql::kEarly + ";\n\n" + sql::kFinal + ";");
 }
 
 ReportSummary StudyBuilder::run() {
   if (o_.entries.empty()) throw ConfigError("study: no experiments given");
-  if (o_.early_steps < 1) {
-    throw ConfigError("report: early_steps = " + std::to_string(o_.early_steps) + ", expected >= 1");
-  }
+  check_comparison_options(o_.early_steps, std::nullopt, "", 0);
   if (o_.out_dir.empty()) throw ConfigError("report: no output folder given (--out)");
   read();
-  fs::create_directories(o_.out_dir);
-  summary_.files.push_back((fs::path(o_.out_dir) / "report.md").string());
-  summary_.files.push_back((fs::path(o_.out_dir) / "report.html").string());
+  folder_.emplace(o_.out_dir);
   header();
   claims_table();
-  doc_.heading("Across the experiments");
+  doc().heading("Across the experiments");
   aggregate_table("study_early", "Early speed (mean acc. steps 1.." + std::to_string(o_.early_steps) + ")",
                   &ExperimentResult::early);
   aggregate_table("study_final", "Final accuracy", &ExperimentResult::final_acc);
   if (!figures_.available()) {
-    doc_.paragraph("Figures were skipped: gnuplot could not be run (`" + o_.gnuplot_command + "`).");
+    doc().paragraph("Figures were skipped: gnuplot could not be run (`" + o_.gnuplot_command + "`).");
     summary_.warnings.push_back("figures skipped: gnuplot could not be run");
   }
   queries();
+  folder_->write_documents("Study: " + title_);
+  summary_.files = folder_->files();
   summary_.report_md = summary_.files[0];
   summary_.report_html = summary_.files[1];
-  write_text_file(summary_.report_md, doc_.markdown());
-  write_text_file(summary_.report_html, doc_.html("Study: " + title_, o_.out_dir));
+  summary_.figures_written = folder_->figures_written();
+  summary_.warnings.insert(summary_.warnings.end(), folder_->warnings().begin(), folder_->warnings().end());
   summary_.experiment = title_;
   summary_.strategies = strategies_;
   return summary_;
