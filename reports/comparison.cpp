@@ -1,10 +1,12 @@
 // Paired comparisons against the baseline (see comparison.h).
 #include "reports/comparison.h"
 
+#include "harness/errors.h"
 #include "reports/table.h"
 
 #include <algorithm>
 #include <map>
+#include <sstream>
 
 namespace harness::reports {
 
@@ -43,6 +45,23 @@ std::vector<Comparison> compare(const std::vector<std::string>& strategies, cons
     }
   }
   return out;
+}
+
+void check_comparison_options(int early_steps, std::optional<double> equivalence_margin, const std::string& select_on,
+                              int64_t select_step) {
+  if (early_steps < 1) {
+    throw ConfigError("report: early_steps = " + std::to_string(early_steps) + ", expected >= 1");
+  }
+  if (equivalence_margin && !(*equivalence_margin > 0.0 && *equivalence_margin < 1.0)) {
+    std::ostringstream message;
+    message << "report: equivalence margin (--equivalence-margin) " << 100 * *equivalence_margin
+            << " pp is not a margin: expected a number of percentage points in (0, 100)";
+    throw ConfigError(message.str());
+  }
+  if (!select_on.empty() && select_on != "validation" && select_on != "test") {
+    throw ConfigError("report: --select-on '" + select_on + "': expected validation or test");
+  }
+  if (select_step < 0) throw ConfigError("report: --select-step " + std::to_string(select_step) + ": expected >= 1");
 }
 
 const Comparison* find(const std::vector<Comparison>& cs, const std::string& strategy) {

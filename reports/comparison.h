@@ -5,6 +5,7 @@
 #include "reports/report_data.h"
 #include "reports/stats.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,12 @@ struct Comparison {
 // Every strategy of `strategies` but the baseline, in that order; Holm across them.
 std::vector<Comparison> compare(const std::vector<std::string>& strategies, const ByStrategy& values,
                                 const std::string& baseline, std::optional<double> margin);
+
+// The options every report's comparisons take, checked before anything is read: early_steps >= 1,
+// a margin in (0, 1) (a fraction: 0.01 is 1 pp), select_on empty, "validation" or "test", a
+// select_step >= 0. Throws ConfigError naming the command-line option.
+void check_comparison_options(int early_steps, std::optional<double> equivalence_margin, const std::string& select_on,
+                              int64_t select_step);
 
 const Comparison* find(const std::vector<Comparison>& comparisons, const std::string& strategy);
 

@@ -8,27 +8,21 @@
 #include "reports/document.h"
 #include "reports/figures.h"
 #include "reports/report_data.h"
+#include "reports/report_folder.h"
+#include "reports/selection.h"
 #include "reports/stats.h"
 #include "reports/table.h"
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <set>
+#include <optional>
 #include <sstream>
 
 namespace harness::reports {
 namespace {
 
-namespace fs = std::filesystem;
-
 constexpr double kDefaultTargetFraction = 0.9;  // of the baseline's final mean accuracy
-
-// "mei[lr=1e-3]" -> "mei"; a label without a sweep is its own base.
-std::string base_of(const std::string& label) { return label.substr(0, label.find('[')); }
 
 // Mean over seeds at each step with a band of +-1 sd (scale: 100 for percent).
 Curve spread_curve(const std::string& label, const SeriesBySeed& series, double scale) {
@@ -93,47 +87,25 @@ class ReportBuilder {
   void curve_figures();
   void forest(const std::string& stem, const std::string& what, const std::vector<Comparison>& cs,
               std::optional<double> margin = std::nullopt);
-  void write_table(const Table& t);
-  void add_figure(const std::string& stem, const std::string& caption, const std::string& error);
   void wilcoxon_small_n_note(const std::vector<Comparison>& cs);
   const std::string& name() const { return data_.experiment.name; }
 
-  void select_variants();
+  void selection_table(const Selection& selection);
+  Document& doc() { return folder_->doc(); }
 
   const ReportOptions& o_;
   std::string baseline_;  // o_.baseline, or the variant of it that was selected
   FigureWriter figures_;
   ReportData data_;
-  Document doc_;
+  std::optional<ReportFolder> folder_;  // created once the database has been read
   ReportSummary summary_;
   std::string exp_bind_;
   std::optional<double> target_;
   std::vector<Comparison> early_, final_;
-  bool any_figure_ = false;
 };
 
-void ReportBuilder::write_table(const Table& table) {
-  TableData t = table.data();
-  const std::string path = (fs::path(o_.out_dir) / (t.name + ".csv")).string();
-  write_csv(path, t);
-  summary_.files.push_back(path);
-  doc_.table(std::move(t));
-}
-
-void ReportBuilder::add_figure(const std::string& stem, const std::string& caption, const std::string& error) {
-  if (!error.empty()) {
-    summary_.warnings.push_back("figure " + stem + " skipped: " + error);
-    doc_.paragraph("Figure `" + stem + "` skipped: " + error);
-    return;
-  }
-  any_figure_ = true;
-  doc_.figure(caption, stem + ".png", stem + ".svg");
-  summary_.files.push_back((fs::path(o_.out_dir) / (stem + ".png")).string());
-  summary_.files.push_back((fs::path(o_.out_dir) / (stem + ".svg")).string());
-}
-
 void ReportBuilder::wilcoxon_small_n_note(const std::vector<Comparison>& cs) {
-  if (const auto note = wilcoxon_small_sample_note(cs)) doc_.paragraph(*note);
+  if (const auto note = wilcoxon_small_sample_note(cs)) doc().paragraph(*note);
 }
 
 // A forest plot of a table's paired differences, right under the table.
@@ -150,7 +122,7 @@ void ReportBuilder::forest(const std::string& stem, const std::string& what, con
   Axes axes(what + ": paired difference to " + baseline_ + " (mean, 95% CI)",
             "Difference to " + baseline_ + " (pp)", "");
   if (margin) axes.margin = 100 * *margin;
-  add_figure(stem, "Forest plot: " + what + ", each strategy minus `" + baseline_ +
+  folder_->figure(stem, "Forest plot: " + what + ", each strategy minus `" + baseline_ +
                        "` in percentage points, mean and 95% t interval over the paired seeds; filled: significant "
                        "after Holm (p < 0.05), open: not" +
                        (margin ? "; shaded: the equivalence margin +-" + fixed(100 * *margin, 2) + " pp" : ""),
@@ -160,8 +132,8 @@ void ReportBuilder::forest(const std::string& stem, const std::string& what, con
 
 void ReportBuilder::header() {
   const ExperimentRow& e = data_.experiment;
-  doc_.heading("Report: " + name(), 1);
-  doc_.list({
+  doc().heading("Report: " + name(), 1);
+  doc().list({
       "harness version: " + e.harness_version + ", git revision: `" + e.git_revision + "`",
       "LibTorch: " + e.torch_version + ", device: " + e.device +
           (e.deterministic ? " (deterministic algorithms requested)" : " (deterministic algorithms not requested)"),
@@ -172,19 +144,19 @@ void ReportBuilder::header() {
   for (auto s : data_.seeds) seeds.push_back(std::to_string(s));
   std::vector<std::string> strategies;
   for (const auto& s : data_.strategies) strategies.push_back("`" + s + "`" + (s == baseline_ ? " (baseline)" : ""));
-  doc_.paragraph(std::to_string(data_.seeds.size()) + " seeds among the finished trials (" +
+  doc().paragraph(std::to_string(data_.seeds.size()) + " seeds among the finished trials (" +
                  (seeds.empty() ? std::string("none") : join(seeds, ", ")) + "); strategies: " +
                  (strategies.empty() ? std::string("none") : join(strategies, ", ")) + "; " +
                  std::to_string(data_.trials_used) + " finished trials used, " +
                  std::to_string(data_.trials_excluded) + " excluded. " +
                  "Comparisons are paired by seed: the same seed gives every strategy the same backbone, batches and "
                  "test set. Intervals are 95% Student-t intervals with n - 1 degrees of freedom.");
-  doc_.code(sql_block(sql::kExperiment, {"'" + name() + "'"}) + "\n\n" + sql_block(sql::kTrials, {exp_bind_}));
+  doc().code(sql_block(sql::kExperiment, {"'" + name() + "'"}) + "\n\n" + sql_block(sql::kTrials, {exp_bind_}));
 }
 
 void ReportBuilder::initial_noise_table() {
-  doc_.heading("Initial noise (paper Table 1)");
-  doc_.paragraph(
+  doc().heading("Initial noise (paper Table 1)");
+  doc().paragraph(
       "Share of the back-propagated error energy that is noise at step 1 (before the first update), mean and 95% CI "
       "over seeds. `noise_fraction` = (zeta - 1/C) / phi, the energy of the estimates above its maximum-entropy floor "
       "1/C as a share of the total error energy phi (Eq. 11-12), is this project's precise reading of the paper's "
@@ -206,14 +178,14 @@ void ReportBuilder::initial_noise_table() {
            {ge.mean ? sci(*ge.mean) : "n/a", {opt_full(ge.mean)}},
            {sci_ci(ge.ci), ci_csv(ge.ci)}});
   }
-  write_table(t);
-  doc_.code(sql_block(sql::kInitial, {exp_bind_}));
+  folder_->table(t);
+  doc().code(sql_block(sql::kInitial, {exp_bind_}));
 }
 
 void ReportBuilder::early_speed_table() {
   const std::string k = std::to_string(o_.early_steps);
-  doc_.heading("Early speed (paper Table 3)");
-  doc_.paragraph("Per seed, the mean test accuracy over the evaluated steps among steps 1.." + k +
+  doc().heading("Early speed (paper Table 3)");
+  doc().paragraph("Per seed, the mean test accuracy over the evaluated steps among steps 1.." + k +
                  "; per strategy, the paired difference to `" + baseline_ +
                  "` in percentage points (pp): mean, 95% CI, paired t-test p (raw and Holm-adjusted across the " +
                  std::to_string(early_.size()) + " strategies compared) and Wilcoxon signed-rank p (two-sided).");
@@ -251,15 +223,15 @@ void ReportBuilder::early_speed_table() {
            {std::to_string(tt.n), {std::to_string(tt.n)}},
            {"", {c->significant ? "1" : "0"}}});
   }
-  write_table(t);
+  folder_->table(t);
   wilcoxon_small_n_note(early_);
-  doc_.code(sql_block(sql::kEarly, {exp_bind_, k}));
+  doc().code(sql_block(sql::kEarly, {exp_bind_, k}));
   forest("forest_early_speed", "Early speed (mean acc. steps 1.." + k + ")", early_);
 }
 
 void ReportBuilder::final_accuracy_table() {
-  doc_.heading("Final accuracy (paper Tables 4-6)");
-  doc_.paragraph("Test accuracy at the last evaluated step (the last step of a complete trial), mean and 95% CI over "
+  doc().heading("Final accuracy (paper Tables 4-6)");
+  doc().paragraph("Test accuracy at the last evaluated step (the last step of a complete trial), mean and 95% CI over "
                  "seeds. **Bold**: the paired t-test against `" + baseline_ +
                  "` is significant at 0.05 after Holm-Bonferroni correction across the " +
                  std::to_string(final_.size()) + " strategies compared. Raw and Holm-adjusted p are shown.");
@@ -298,22 +270,22 @@ void ReportBuilder::final_accuracy_table() {
            {std::to_string(tt.n), {std::to_string(tt.n)}},
            {"", {c->significant ? "1" : "0"}}});
   }
-  write_table(t);
+  folder_->table(t);
   wilcoxon_small_n_note(final_);
-  doc_.code(sql_block(sql::kFinal, {exp_bind_}));
+  doc().code(sql_block(sql::kFinal, {exp_bind_}));
   forest("forest_final_accuracy", "Final accuracy", final_, o_.equivalence_margin);
 }
 
 void ReportBuilder::equivalence_table() {
-  doc_.heading("Equivalence of the final accuracy (paired TOST)");
+  doc().heading("Equivalence of the final accuracy (paired TOST)");
   if (!o_.equivalence_margin) {
-    doc_.paragraph("Not tested: a t-test that finds no difference does not show that two strategies end level. "
+    doc().paragraph("Not tested: a t-test that finds no difference does not show that two strategies end level. "
                    "Rerun the report with `--equivalence-margin PP` (the largest difference in percentage points "
                    "that counts as level) for Schuirmann's two one-sided tests against that margin.");
     return;
   }
   const double margin = *o_.equivalence_margin;
-  doc_.paragraph("H0: the mean paired difference in final accuracy to `" + baseline_ + "` is at least " +
+  doc().paragraph("H0: the mean paired difference in final accuracy to `" + baseline_ + "` is at least " +
                  fixed(100 * margin, 2) + " pp in size; H1: it lies within +-" + fixed(100 * margin, 2) +
                  " pp. Two one-sided paired t-tests at 0.05 (p lower: H0 diff <= -margin; p upper: H0 diff >= "
                  "+margin); TOST p = the larger; equivalence is shown when TOST p < 0.05, the same as the 90% "
@@ -343,13 +315,13 @@ void ReportBuilder::equivalence_table() {
            {p_text(c.tost_p_holm), {opt_full(c.tost_p_holm)}},
            {verdict, {c.equivalent ? "1" : "0"}, c.equivalent}});
   }
-  write_table(t);
-  doc_.code(sql_block(sql::kFinal, {exp_bind_}));
+  folder_->table(t);
+  doc().code(sql_block(sql::kFinal, {exp_bind_}));
 }
 
 void ReportBuilder::beyond_tables() {
-  doc_.heading("Beyond the paper");
-  doc_.heading("Steps to a target accuracy", 3);
+  doc().heading("Beyond the paper");
+  doc().heading("Steps to a target accuracy", 3);
   // Steps to target: the first evaluated step reaching the target accuracy.
   ByStrategy steps_to_target;
   std::map<std::string, std::vector<int64_t>> never_reached;
@@ -359,7 +331,7 @@ void ReportBuilder::beyond_tables() {
     if (b.mean) target = kDefaultTargetFraction * *b.mean;
   }
   if (!target) {
-    doc_.paragraph("No target accuracy: none was given and the baseline has no final accuracy to take 90% of.");
+    doc().paragraph("No target accuracy: none was given and the baseline has no final accuracy to take 90% of.");
   } else {
     for (const auto& [strategy, seeds] : data_.test_acc) {
       for (const auto& [seed, steps] : seeds) {
@@ -368,7 +340,7 @@ void ReportBuilder::beyond_tables() {
         else steps_to_target[strategy][seed] = static_cast<double>(hit->first);
       }
     }
-    doc_.paragraph("Target: test accuracy >= " + pct(*target) + "% (" +
+    doc().paragraph("Target: test accuracy >= " + pct(*target) + "% (" +
                    (o_.target_accuracy ? std::string("given") : "90% of the baseline's final mean") +
                    "). Per strategy: mean first evaluated step reaching it over the seeds that reach it, and how many "
                    "never do. Speed-up = baseline mean steps / strategy mean steps (> 1: faster than the baseline).");
@@ -391,12 +363,12 @@ void ReportBuilder::beyond_tables() {
              {m.ci ? "[" + fixed(m.ci->lower, 1) + ", " + fixed(m.ci->upper, 1) + "]" : "n/a", ci_csv(m.ci)},
              {s == baseline_ ? "1 (baseline)" : speedup ? fixed(*speedup, 2) + "x" : "n/a", {opt_full(speedup)}}});
     }
-    write_table(t);
-    doc_.code(sql_block(sql::kCurves, {exp_bind_}));
+    folder_->table(t);
+    doc().code(sql_block(sql::kCurves, {exp_bind_}));
   }
 
-  doc_.heading("Effect sizes, power and bootstrap (final accuracy)", 3);
-  doc_.paragraph("Cohen's d_z = mean / sd of the paired differences in final accuracy; seeds needed: the smallest "
+  doc().heading("Effect sizes, power and bootstrap (final accuracy)", 3);
+  doc().paragraph("Cohen's d_z = mean / sd of the paired differences in final accuracy; seeds needed: the smallest "
                  "number of pairs for which a two-sided paired t-test at alpha = 0.05 has 80% power against that "
                  "d_z (exact, noncentral t). Bootstrap: percentile 95% CI of the mean difference, " +
                  std::to_string(kDefaultBootstrapResamples) + " resamples, std::mt19937_64 seeded with " +
@@ -424,12 +396,12 @@ void ReportBuilder::beyond_tables() {
             {pw.n_required ? std::to_string(*pw.n_required) : "", opt_full(pw.power_at_n)}},
            {pct_ci(b.ci), boot}});
   }
-  write_table(t);
-  doc_.code(sql_block(sql::kFinal, {exp_bind_}));
+  folder_->table(t);
+  doc().code(sql_block(sql::kFinal, {exp_bind_}));
 }
 
 void ReportBuilder::curve_figures() {
-  doc_.heading("Figures");
+  doc().heading("Figures");
   // The paired differences per step are data in their own right: written whether or not gnuplot runs.
   std::vector<Curve> difference;
   Table by_step("difference_by_step", {{"Strategy", {"strategy"}},
@@ -453,18 +425,16 @@ void ReportBuilder::curve_figures() {
     }
   }
   if (!difference.empty()) {
-    const std::string path = (fs::path(o_.out_dir) / "difference_by_step.csv").string();
-    write_csv(path, by_step.data());
-    summary_.files.push_back(path);
+    folder_->csv(by_step);
   }
   if (!figures_.available()) {
-    doc_.paragraph("Figures were skipped: gnuplot could not be run (`" + o_.gnuplot_command +
+    doc().paragraph("Figures were skipped: gnuplot could not be run (`" + o_.gnuplot_command +
                    "`). Install gnuplot (Debian: gnuplot-nox) and rerun the report; the tables above are complete.");
     summary_.warnings.push_back("figures skipped: gnuplot could not be run (`" + o_.gnuplot_command +
                                 " --version` failed)");
     return;
   }
-  doc_.paragraph("Drawn by " + figures_.version() + " (" + figures_.terminal() + " and svg terminals). The paired "
+  doc().paragraph("Drawn by " + figures_.version() + " (" + figures_.terminal() + " and svg terminals). The paired "
                  "difference figures show, at each evaluated step, each strategy minus `" + baseline_ +
                  "` on the same seed: the mean over seeds with its 95% t band (a band that leaves the zero line is a "
                  "difference at that step, before any correction for the many steps). The accuracy and variance "
@@ -481,22 +451,22 @@ void ReportBuilder::curve_figures() {
     Axes all{"Paired difference to " + baseline_ + " (mean, 95% t band over seeds)", "Training step",
              "Test accuracy difference (pp)", std::nullopt};
     all.zero_line = true;
-    add_figure("difference", "Paired difference in test accuracy to `" + baseline_ +
+    folder_->figure("difference", "Paired difference in test accuracy to `" + baseline_ +
                                  "` vs training step, mean over seeds with its 95% t band",
                figures_.curves(o_.out_dir, "difference", all, difference));
     Axes early{"Paired difference to " + baseline_ + ", first " + k + " steps", "Training step",
                "Test accuracy difference (pp)", static_cast<double>(o_.early_steps)};
     early.zero_line = true;
-    add_figure("difference_early", "Zoom on steps 1.." + k + ": paired difference to `" + baseline_ +
+    folder_->figure("difference_early", "Zoom on steps 1.." + k + ": paired difference to `" + baseline_ +
                                        "`, mean with its 95% t band",
                figures_.curves(o_.out_dir, "difference_early", early, difference));
   }
-  add_figure("accuracy", "Test accuracy vs training step, mean over seeds with a +-1 sd band",
+  folder_->figure("accuracy", "Test accuracy vs training step, mean over seeds with a +-1 sd band",
              figures_.curves(o_.out_dir, "accuracy",
                              {"Test accuracy (mean +- 1 sd over seeds)", "Training step", "Test accuracy (%)",
                               std::nullopt, false},
                              accuracy));
-  add_figure("accuracy_early", "Zoom on steps 1.." + k + ": test accuracy, mean +- 1 sd",
+  folder_->figure("accuracy_early", "Zoom on steps 1.." + k + ": test accuracy, mean +- 1 sd",
              figures_.curves(o_.out_dir, "accuracy_early",
                              {"Test accuracy, first " + k + " steps", "Training step", "Test accuracy (%)",
                               static_cast<double>(o_.early_steps)},
@@ -508,7 +478,7 @@ void ReportBuilder::curve_figures() {
       vmax = std::max(vmax, v);
     }
   }
-  add_figure("feature_variance", "Feature variance vs training step (paper Fig. 1), mean +- 1 sd",
+  folder_->figure("feature_variance", "Feature variance vs training step (paper Fig. 1), mean +- 1 sd",
              figures_.curves(o_.out_dir, "feature_variance",
                              {"Variance of the features X^L fed to the head", "Training step",
                               "Feature variance (mean over K features, squared units)", std::nullopt,
@@ -522,115 +492,42 @@ void ReportBuilder::curve_figures() {
     if (m.ci) ci = Interval{100 * m.ci->lower, 100 * m.ci->upper};
     noise.push_back({s, 100 * *m.mean, ci});
   }
-  add_figure("noise_fraction", "Noise fraction of the error energy at step 1, mean with 95% CI",
+  folder_->figure("noise_fraction", "Noise fraction of the error energy at step 1, mean with 95% CI",
              figures_.points(o_.out_dir, "noise_fraction",
                              {"Noise fraction at step 1 (mean, 95% CI)", "Strategy",
                               "Noise fraction (% of error energy)", std::nullopt, false},
                              noise));
 }
 
-// Per sweep, the variant with the best mean accuracy on the chosen split; the tables then compare
-// only the picked ones. A table says what was picked, on what, and at which step.
-void ReportBuilder::select_variants() {
-  const bool on_test = o_.select_on == "test";
-  const ByStrategy& final_values = on_test ? data_.final_acc : data_.final_val_acc;
-  const SeriesByStrategy& series = on_test ? data_.test_acc : data_.val_acc;
-  if (!on_test && data_.val_acc.empty()) {
-    throw ConfigError(o_.db_path + ": --select-on validation, but experiment '" + name() +
-                      "' recorded no validation accuracy" +
-                      (data_.has_validation_column ? std::string("") : " (its database predates schema version 2)") +
-                      "; run it with [data] validation_fraction > 0, or select on test by name (--select-on test)");
-  }
-  std::map<std::string, std::vector<std::string>> groups;  // base -> variants, in label order
-  for (const auto& s : data_.strategies) {
-    if (s.find('[') != std::string::npos) groups[base_of(s)].push_back(s);
-  }
-  const std::string step_text = o_.select_step > 0 ? "step " + std::to_string(o_.select_step) : "the last evaluated step";
-  doc_.heading("Selection of the sweeps' variants");
-  if (on_test) {
-    doc_.paragraph("**Selected on the TEST split** (--select-on test): each sweep's variant was picked by its mean test "
-                   "accuracy at " + step_text + ", and the same test split is compared below, so the picked variants' "
-                   "differences are optimistically biased (Dodge et al. 2019). Select on validation for an honest "
-                   "comparison.");
-  } else {
-    doc_.paragraph("Each sweep's variant was picked by its mean validation accuracy at " + step_text +
-                   " over the finished seeds (the validation split is carved out of the training split; the test split "
-                   "played no part in the choice); the tables below compare the picked variants on the test split.");
-  }
+// What the selection picked, on what and at which step; the tables after it compare the picked only.
+void ReportBuilder::selection_table(const Selection& selection) {
+  doc().heading("Selection of the sweeps' variants");
+  doc().paragraph(selection_paragraph(selection));
   Table t("selection", {{"Sweep", {"base"}},
                         {"Variant", {"variant"}},
                         {"n seeds", {"n"}},
-                        {std::string(on_test ? "Mean test acc. (%)" : "Mean validation acc. (%)"), {"select_acc_mean"}},
+                        {std::string(selection.on_test ? "Mean test acc. (%)" : "Mean validation acc. (%)"),
+                         {"select_acc_mean"}},
                         {"Picked", {"picked"}}});
-  std::set<std::string> dropped;
-  for (const auto& [base, variants] : groups) {
-    std::string best;
-    double best_mean = -1.0;
-    std::map<std::string, MeanCi> means;
-    for (const auto& v : variants) {
-      std::vector<double> values;
-      if (o_.select_step > 0) {
-        auto it = series.find(v);
-        if (it != series.end()) {
-          for (const auto& [seed, steps] : it->second) {
-            auto at = steps.find(o_.select_step);
-            if (at != steps.end()) values.push_back(at->second);
-          }
-        }
-      } else {
-        auto it = final_values.find(v);
-        if (it != final_values.end()) values = values_of(it->second);
-      }
-      means[v] = mean_ci(values);
-      if (means[v].mean && *means[v].mean > best_mean) {
-        best_mean = *means[v].mean;
-        best = v;
-      }
-    }
-    if (best.empty()) {
-      throw ConfigError(o_.db_path + ": sweep '" + base + "' has no " + (on_test ? "test" : "validation") +
-                        " accuracy at " + step_text + " to select on");
-    }
-    for (const auto& v : variants) {
-      const MeanCi& m = means[v];
-      const bool picked = v == best;
-      t.row({{base, {base}}, {v, {v}, picked}, {std::to_string(m.n), {std::to_string(m.n)}},
-             {opt_pct(m.mean), {opt_full(m.mean)}, picked}, {picked ? "picked" : "", {picked ? "1" : "0"}}});
-      if (!picked) dropped.insert(v);
-    }
-    if (base == o_.baseline) baseline_ = best;
+  for (const VariantChoice& c : selection.variants) {
+    t.row({{c.base, {c.base}},
+           {c.variant, {c.variant}, c.picked},
+           {std::to_string(c.accuracy.n), {std::to_string(c.accuracy.n)}},
+           {opt_pct(c.accuracy.mean), {opt_full(c.accuracy.mean)}, c.picked},
+           {c.picked ? "picked" : "", {c.picked ? "1" : "0"}}});
   }
-  write_table(t);
-  std::vector<std::string> kept;
-  for (const auto& s : data_.strategies) {
-    if (!dropped.count(s)) kept.push_back(s);
-  }
-  // The baseline (possibly the picked variant of it) first, as everywhere in the report.
-  std::stable_partition(kept.begin(), kept.end(), [&](const std::string& s) { return s == baseline_; });
-  data_.strategies = kept;
+  folder_->table(t);
 }
 
 void ReportBuilder::check_options() const {
-  if (o_.early_steps < 1) {
-    throw ConfigError("report: early_steps = " + std::to_string(o_.early_steps) + ", expected >= 1");
-  }
+  check_comparison_options(o_.early_steps, o_.equivalence_margin, o_.select_on, o_.select_step);
   if (o_.target_accuracy && !(*o_.target_accuracy >= 0.0 && *o_.target_accuracy <= 1.0)) {
     std::ostringstream message;
     message << "report: target accuracy (--target-accuracy) " << *o_.target_accuracy
             << " is not an accuracy: expected a fraction in [0, 1]";
     throw ConfigError(message.str());
   }
-  if (o_.equivalence_margin && !(*o_.equivalence_margin > 0.0 && *o_.equivalence_margin < 1.0)) {
-    std::ostringstream message;
-    message << "report: equivalence margin (--equivalence-margin) " << 100 * *o_.equivalence_margin
-            << " pp is not a margin: expected a number of percentage points in (0, 100)";
-    throw ConfigError(message.str());
-  }
   if (o_.out_dir.empty()) throw ConfigError("report: no output folder given (--out)");
-  if (!o_.select_on.empty() && o_.select_on != "validation" && o_.select_on != "test") {
-    throw ConfigError("report: --select-on '" + o_.select_on + "': expected validation or test");
-  }
-  if (o_.select_step < 0) throw ConfigError("report: --select-step " + std::to_string(o_.select_step) + ": expected >= 1");
 }
 
 ReportSummary ReportBuilder::run() {
@@ -645,13 +542,10 @@ ReportSummary ReportBuilder::run() {
   // Degenerate designs, each named in the report.
   if (data_.trials_used == 0) exclusions.push_back("no finished trials: every table below is empty");
   if (data_.seeds.size() == 1) exclusions.push_back("only one seed: no intervals and no tests");
-  // Selection writes its own section (and CSV): header and exclusions come first in the document.
-  fs::create_directories(o_.out_dir);
-  Document selection;
+  std::optional<Selection> selection;
   if (!o_.select_on.empty()) {
-    std::swap(doc_, selection);
-    select_variants();
-    std::swap(doc_, selection);
+    selection = select_variants(data_, o_.db_path, o_.baseline, o_.select_on, o_.select_step);
+    baseline_ = selection->baseline;
   }
   const bool has_baseline =
       std::find(data_.strategies.begin(), data_.strategies.end(), baseline_) != data_.strategies.end();
@@ -670,13 +564,12 @@ ReportSummary ReportBuilder::run() {
     exclusions.push_back(std::move(line));
   }
 
-  summary_.files.insert(summary_.files.begin(), (fs::path(o_.out_dir) / "report.html").string());
-  summary_.files.insert(summary_.files.begin(), (fs::path(o_.out_dir) / "report.md").string());
+  folder_.emplace(o_.out_dir);
   header();
-  doc_.heading("Exclusions and warnings");
-  if (exclusions.empty()) doc_.paragraph("None: every trial finished and every strategy has every seed.");
-  doc_.list(exclusions);
-  for (const Block& b : selection.blocks()) doc_.append(b);
+  doc().heading("Exclusions and warnings");
+  if (exclusions.empty()) doc().paragraph("None: every trial finished and every strategy has every seed.");
+  doc().list(exclusions);
+  if (selection) selection_table(*selection);
   initial_noise_table();
   early_speed_table();
   final_accuracy_table();
@@ -684,17 +577,20 @@ ReportSummary ReportBuilder::run() {
   beyond_tables();
   curve_figures();
 
+  folder_->write_documents("Report: " + name());
+  summary_.files = folder_->files();
   summary_.report_md = summary_.files[0];
   summary_.report_html = summary_.files[1];
-  write_text_file(summary_.report_md, doc_.markdown());
-  write_text_file(summary_.report_html, doc_.html("Report: " + name(), o_.out_dir));
   summary_.experiment = name();
   summary_.seeds = data_.seeds.size();
   summary_.strategies = data_.strategies;
   summary_.trials_used = data_.trials_used;
   summary_.trials_excluded = data_.trials_excluded;
-  summary_.figures_written = any_figure_;
-  summary_.warnings.insert(summary_.warnings.begin(), exclusions.begin(), exclusions.end());
+  summary_.figures_written = folder_->figures_written();
+  std::vector<std::string> warnings = exclusions;
+  warnings.insert(warnings.end(), folder_->warnings().begin(), folder_->warnings().end());
+  warnings.insert(warnings.end(), summary_.warnings.begin(), summary_.warnings.end());
+  summary_.warnings = warnings;
   return summary_;
 }
 

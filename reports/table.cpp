@@ -3,7 +3,11 @@
 
 #include "harness/errors.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <ctime>
 #include <stdexcept>
@@ -59,6 +63,19 @@ std::string sci(double v) {
   std::snprintf(buf, sizeof buf, "%.3g", v);
   return buf;
 }
+std::string significant(double v, int digits) {
+  const double a = std::fabs(v);
+  char buf[64];
+  if (a == 0.0) return fixed(0.0, digits - 1);
+  if (a < 1e-3 || a >= 1e4 || !std::isfinite(v)) {
+    std::snprintf(buf, sizeof buf, "%.*e", digits - 1, v);
+    return buf;
+  }
+  // The exponent after rounding to `digits`, so that 9.996 counts as 10.0 (one digit more before the point).
+  std::snprintf(buf, sizeof buf, "%.*e", digits - 1, v);
+  const int magnitude = std::atoi(std::strchr(buf, 'e') + 1);
+  return fixed(v, std::max(0, digits - 1 - magnitude));
+}
 std::string full(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.17g", v);
@@ -67,7 +84,7 @@ std::string full(double v) {
 std::string opt_full(const std::optional<double>& v) { return v ? full(*v) : std::string(); }
 std::string p_text(const std::optional<double>& p) {
   if (!p) return "n/a";
-  if (*p < 1e-4) return sci(*p);
+  if (*p < 1e-3) return sci(*p);
   return fixed(*p, 4);
 }
 std::string pct(double v) { return fixed(100.0 * v, 2); }

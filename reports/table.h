@@ -53,9 +53,13 @@ class Table {
 std::string fixed(double v, int decimals);
 std::string signed_fixed(double v, int decimals);
 std::string sci(double v);
+// `digits` significant digits, trailing zeros kept: 0.100, 1.90, 221; below 1e-3 or from 1e4 on in
+// exponent form (4.12e-04).
+std::string significant(double v, int digits);
 std::string full(double v);
 std::string opt_full(const std::optional<double>& v);
-std::string p_text(const std::optional<double>& p);  // "n/a", 4 decimals, or 3 significant digits below 1e-4
+// "n/a", 4 decimals, or below 1e-3 (where 4 decimals would keep one digit) 3 significant digits: "2.43e-04".
+std::string p_text(const std::optional<double>& p);
 std::string pct(double v);                           // a fraction in percent (or pp), 2 decimals
 std::string join(const std::vector<std::string>& items, const std::string& sep);
 std::string pct_ci(const std::optional<Interval>& ci);         // "[a, b]" in percent, or "n/a"

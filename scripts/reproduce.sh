@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The reproduction study (RESULTS.md): pretrains each backbone it needs, runs the experiments of
-# experiments/repro/ and writes a report per experiment into experiments/repro/NAME/.
+# experiments/repro/ and writes a report per experiment into experiments/repro/NAME/, then the study
+# reports of RESULTS.md's tables (scripts/study_reports.sh).
 #
 # usage: bash scripts/reproduce.sh [NAME ...]     (default: every experiments/repro/*.ini)
 #
@@ -55,4 +56,5 @@ for name in "${names[@]}"; do
   "$harness" report --db "experiments/repro/$name.db" --experiment "$name" --baseline he_base \
     --out "experiments/repro/$name"
 done
+"$root/scripts/study_reports.sh" "$harness" || status=$?
 exit $status

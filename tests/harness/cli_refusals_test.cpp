@@ -92,8 +92,20 @@ TEST_F(CliRefusals, RunAndReportRefuseBadNumbers) {
             kExitUsage)
       << output_;
   EXPECT_THAT(output_, HasSubstr("2 --db and 3 --experiment"));
-  EXPECT_EQ(harness({"report", "--db", "a.db", "--db", "b.db", "--equivalence-margin", "1"}), kExitUsage) << output_;
-  EXPECT_THAT(output_, HasSubstr("a study report takes neither"));
+  EXPECT_EQ(harness({"report", "--db", "a.db", "--db", "b.db", "--target-accuracy", "0.5"}), kExitUsage) << output_;
+  EXPECT_THAT(output_, HasSubstr("a study report does not take it"));
+  // A study takes the comparisons' options of one report, checked before any database is opened.
+  EXPECT_EQ(harness({"report", "--db", "a.db", "--db", "b.db", "--equivalence-margin", "0"}), kExitUsage) << output_;
+  EXPECT_THAT(output_, AllOf(HasSubstr("--equivalence-margin"), HasSubstr("(0, 100)")));
+  EXPECT_EQ(harness({"report", "--db", "a.db", "--db", "b.db", "--select-on", "train"}), kExitUsage) << output_;
+  EXPECT_THAT(output_, HasSubstr("--select-on 'train'"));
+  EXPECT_EQ(harness({"report", "--db", "a.db", "--db", "b.db", "--at-steps", "300,150"}), kExitUsage) << output_;
+  EXPECT_THAT(output_, HasSubstr("--at-steps '300,150': steps must be ascending"));
+  EXPECT_EQ(harness({"report", "--db", "a.db", "--db", "b.db", "--dynamics", "zeta"}), kExitUsage) << output_;
+  EXPECT_THAT(output_, HasSubstr("expected COLUMN@STEPS"));
+  // ... and the step tables are a study's only.
+  EXPECT_EQ(harness({"report", "--db", dir_->file("none.db"), "--at-steps", "10"}), kExitUsage) << output_;
+  EXPECT_THAT(output_, HasSubstr("apply to a study report"));
   EXPECT_EQ(harness({"report", "--db", dir_->file("none.db"), "--bootstrap-seed=-1"}), kExitUsage) << output_;
   EXPECT_THAT(output_, AllOf(HasSubstr("--bootstrap-seed '-1'"), HasSubstr("whole number")));
 }

@@ -1,23 +1,21 @@
 // Tests of reports/stats.cpp: hundreds of generated cases against scipy, plus the degenerate inputs.
 #include "reports/stats.h"
 
+#include "tests/reports/scipy_oracle.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <array>
 #include <cmath>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <random>
 #include <set>
-#include <unistd.h>
 
 namespace harness::reports {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
+using testing::scipy_answers;
 
 constexpr double kRelTol = 1e-9;
 constexpr double kAbsTol = 1e-12;
@@ -46,32 +44,6 @@ std::vector<double> draw(std::mt19937_64& gen, std::size_t n, double shift, doub
     if (grid > 0) x = std::round(x / grid) * grid;
   }
   return v;
-}
-
-// Runs the python reference on `cases`; fails the test when scipy is missing.
-json scipy_answers(const json& cases) {
-  const fs::path dir = fs::temp_directory_path() / ("harness_stats_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const fs::path in = dir / "cases.json";
-  const fs::path out = dir / "scipy.json";
-  std::ofstream(in) << cases.dump();
-  const std::string cmd = "/usr/bin/python3 " HARNESS_REPORTS_TEST_DIR "/scipy_reference.py " + in.string() + " " +
-                          out.string() + " 2> " + (dir / "stderr.txt").string();
-  int rc = std::system(cmd.c_str());
-  std::string err;
-  {
-    std::ifstream e(dir / "stderr.txt");
-    err.assign(std::istreambuf_iterator<char>(e), {});
-  }
-  if (rc != 0) {
-    fs::remove_all(dir);
-    ADD_FAILURE() << "the scipy reference failed (" << cmd << ", status " << rc << "): " << err
-                  << (WEXITSTATUS(rc) == 3 ? " -- /usr/bin/python3 lacks scipy; run scripts/setup.sh" : "");
-    return json();
-  }
-  json answers = json::parse(std::ifstream(out));
-  fs::remove_all(dir);
-  return answers;
 }
 
 // scipy 1.10's raw t.interval carries its t quantile's ~4e-9 relative error (see

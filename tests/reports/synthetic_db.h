@@ -41,6 +41,7 @@ struct SyntheticSpec {
 struct SyntheticTruth {
   std::map<std::pair<std::string, int>, double> final_acc, early_acc, noise_fraction, grad_energy;
   std::map<std::pair<std::string, int>, std::vector<std::pair<int, double>>> evaluated;  // (step, test_acc)
+  std::map<std::pair<std::string, int>, double> wall_seconds;  // of the done trials
 };
 
 inline bool synthetic_evaluated(const SyntheticSpec& spec, int step) {
@@ -65,8 +66,8 @@ inline SyntheticTruth make_synthetic_db(const std::string& path, const Synthetic
   exp.exec();
   const int64_t experiment_id = database.last_insert_rowid();
   db::Statement trial(database,
-                      "INSERT INTO trials (experiment_id, strategy, seed, status, error, planned_steps) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                      "INSERT INTO trials (experiment_id, strategy, seed, status, error, planned_steps, wall_seconds) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   db::Statement step(database,
                      "INSERT INTO steps (trial_id, step, phase, lr, train_loss, train_acc, test_acc, test_loss, zeta, "
                      "label_energy, cross_energy, phi, noise_fraction, feature_grad_energy, feature_variance, "
@@ -74,7 +75,8 @@ inline SyntheticTruth make_synthetic_db(const std::string& path, const Synthetic
                      "0.2, 1.0, 0.4, 0.8, ?7, ?8, ?9, 0.01, 0.001, ?10, ?11)");
   std::vector<double> seed_effect(static_cast<std::size_t>(spec.seeds));
   for (auto& e : seed_effect) e = 0.02 * normal(gen);
-  for (const auto& s : spec.strategies) {
+  for (std::size_t index = 0; index < spec.strategies.size(); ++index) {
+    const SyntheticStrategy& s = spec.strategies[index];
     for (int seed = 0; seed < spec.seeds; ++seed) {
       const auto key = std::make_pair(s.name, seed);
       if (spec.missing.count(key)) continue;
@@ -87,6 +89,11 @@ inline SyntheticTruth make_synthetic_db(const std::string& path, const Synthetic
       if (failed) trial.bind(5, "CUDA out of memory (synthetic)");
       else trial.bind_null(5);
       trial.bind(6, int64_t{spec.steps});
+      // A wall time for every trial but a running one (a failed trial has one too, not counted as done).
+      const double wall = 30.0 + 7.25 * static_cast<double>(index) + 1.5 * seed;
+      if (running) trial.bind_null(7);
+      else trial.bind(7, wall);
+      if (!failed && !running) truth.wall_seconds[key] = wall;
       trial.exec();
       const int64_t trial_id = database.last_insert_rowid();
       const int recorded = failed || running ? spec.steps / 2 : spec.steps;
