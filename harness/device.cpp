@@ -105,7 +105,14 @@ torch::MemoryFormat torch_memory_format(MemoryFormat format) {
 void to_memory_format(const std::vector<torch::Tensor>& tensors, MemoryFormat format) {
   torch::NoGradGuard no_grad;
   for (const torch::Tensor& t : tensors) {
-    if (t.dim() == 4) t.set_data(t.contiguous(torch_memory_format(format)));
+    if (t.dim() != 4) continue;
+    // A copy with the layout's strides, not contiguous(): a weight with one input channel (the
+    // first convolution on grey images) already counts as contiguous in both layouts, keeps its
+    // NCHW strides under contiguous(), and oneDNN then runs that layer, and the largest
+    // activations after it, in NCHW with a reorder at the next layer (step_bench, bench/README.md).
+    torch::Tensor laid_out = torch::empty_like(t, t.options(), torch_memory_format(format));
+    laid_out.copy_(t);
+    t.set_data(laid_out);
   }
 }
 

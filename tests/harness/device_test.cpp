@@ -46,3 +46,29 @@ TEST(KeepFreedMemory, RepeatedStepsDoNotFaultTheirActivationsInAgain) {
 #endif
 
 }  // namespace
+
+namespace harness {
+namespace {
+
+TEST(MemoryFormat, ChannelsLastGivesEvery4dTensorNhwcStridesEvenWithOneChannelAndKeepsItsValues) {
+  torch::manual_seed(0);
+  torch::nn::Conv2d grey(torch::nn::Conv2dOptions(1, 32, 3)), colour(torch::nn::Conv2dOptions(3, 8, 3));
+  const torch::Tensor grey_before = grey->weight.clone(), colour_before = colour->weight.clone();
+  std::vector<torch::Tensor> tensors = {grey->weight, grey->bias, colour->weight};
+  to_memory_format(tensors, MemoryFormat::ChannelsLast);
+  // NHWC strides: the channel is the innermost dimension. A one-channel weight counts as
+  // contiguous in both layouts, so contiguous(ChannelsLast) alone would have left it NCHW.
+  EXPECT_EQ(grey->weight.strides(), (std::vector<int64_t>{9, 1, 3, 1}));
+  EXPECT_EQ(colour->weight.strides(), (std::vector<int64_t>{27, 1, 9, 3}));
+  EXPECT_TRUE(grey->weight.is_contiguous(torch::MemoryFormat::ChannelsLast));
+  EXPECT_TRUE(torch::equal(grey->weight, grey_before));  // the same values, laid out anew
+  EXPECT_TRUE(torch::equal(colour->weight, colour_before));
+  EXPECT_TRUE(grey->weight.requires_grad());  // still the module's parameter
+  EXPECT_EQ(grey->bias.dim(), 1);             // not 4-D: untouched
+  to_memory_format(tensors, MemoryFormat::Contiguous);
+  EXPECT_EQ(colour->weight.strides(), (std::vector<int64_t>{27, 9, 3, 1}));
+  EXPECT_TRUE(torch::equal(colour->weight, colour_before));
+}
+
+}  // namespace
+}  // namespace harness
