@@ -19,6 +19,7 @@ r=experiments/repro
 "$harness" report --study $r/heads.study --title "The initial head's size, 100 steps" \
   --at-steps 10,30,40,50,60,100 --dynamics zeta@10,30,60,100 --dynamics train_loss@1,30,60,100 \
   --dynamics feature_grad_energy@1,30,100 --dynamics backbone_drift@30,60,100 --out $r/heads-study
-"$harness" report --study $r/modern.study --title "Today's recipes, 150 steps" --out $r/modern-study
-"$harness" report --study $r/modern.study --title "Today's recipes against MEI+FN" \
+"$harness" report --study $r/modern.study --title "Today's recipes" --at-steps 30,150,300,450,600 \
+  --out $r/modern-study
+"$harness" report --study $r/modern.study --title "Today's recipes against MEI+FN" --at-steps 30,150,300,450,600 \
   --baseline mei_fn --equivalence-margin 1 --out $r/modern-study-vs-mei_fn
