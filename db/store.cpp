@@ -128,7 +128,8 @@ void Store::ensure_trials(int64_t experiment_id, const std::vector<TrialSpec>& t
   });
 }
 
-std::optional<ClaimedTrial> Store::claim_next_trial(int64_t experiment_id, const std::string& worker) {
+std::optional<ClaimedTrial> Store::claim_next_trial(int64_t experiment_id, const std::string& worker,
+                                                    EarlierRows earlier) {
   const std::string host_prefix = worker_host(worker) + ":";
   return retry_on_busy(db_.path(), options_.max_busy_wait, [&]() -> std::optional<ClaimedTrial> {
     // The write lock is held from BEGIN: no other process can pick the same row
@@ -145,16 +146,18 @@ std::optional<ClaimedTrial> Store::claim_next_trial(int64_t experiment_id, const
       if (candidates.column_text(1) == "pending") {
         chosen = candidates.column_int64(0);
       } else if (const auto pid = worker_pid(candidates.column_text(2)); pid && process_gone(*pid)) {
-        chosen = candidates.column_int64(0);  // its worker was killed: resume from step 1
+        chosen = candidates.column_int64(0);  // its worker was killed: resume it
       }
     }
     candidates.reset();
     if (!chosen) return std::nullopt;
 
-    for (const char* sql : {"DELETE FROM metrics WHERE trial_id = ?1", "DELETE FROM steps WHERE trial_id = ?1"}) {
-      Statement erase(db_, sql);
-      erase.bind(1, *chosen);
-      erase.exec();
+    if (earlier == EarlierRows::Delete) {
+      for (const char* sql : {"DELETE FROM metrics WHERE trial_id = ?1", "DELETE FROM steps WHERE trial_id = ?1"}) {
+        Statement erase(db_, sql);
+        erase.bind(1, *chosen);
+        erase.exec();
+      }
     }
     Statement claim(db_, std::string("UPDATE trials SET status = 'running', worker = ?2, attempts = attempts + 1, "
                                      "error = NULL, finished_at = NULL, wall_seconds = NULL, started_at = ") +
@@ -175,6 +178,26 @@ std::optional<ClaimedTrial> Store::claim_next_trial(int64_t experiment_id, const
     read.reset();
     transaction.commit();
     return trial;
+  });
+}
+
+int64_t Store::truncate_trial(int64_t trial_id, int64_t step) {
+  return retry_on_busy(db_.path(), options_.max_busy_wait, [&] {
+    Transaction transaction(db_, TransactionMode::Immediate);
+    for (const char* sql : {"DELETE FROM metrics WHERE trial_id = ?1 AND step > ?2",
+                            "DELETE FROM steps WHERE trial_id = ?1 AND step > ?2"}) {
+      Statement erase(db_, sql);
+      erase.bind(1, trial_id);
+      erase.bind(2, step);
+      erase.exec();
+    }
+    Statement kept(db_, "SELECT count(*) FROM steps WHERE trial_id = ?1");
+    kept.bind(1, trial_id);
+    kept.step();
+    const int64_t rows = kept.column_int64(0);
+    kept.reset();
+    transaction.commit();
+    return rows;
   });
 }
 

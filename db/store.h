@@ -73,6 +73,12 @@ struct FailedTrial {
   std::string worker;
 };
 
+// What claiming a trial does with the rows of its earlier attempt (a killed or failed run).
+enum class EarlierRows {
+  Delete,  // the trial starts again from step 1
+  Keep,    // the caller resumes it from a checkpoint and calls truncate_trial() first
+};
+
 struct StoreOptions {
   int busy_timeout_ms = Database::kDefaultBusyTimeoutMs;  // one wait for the lock (sqlite3_busy_timeout)
   std::chrono::milliseconds max_busy_wait = kDefaultMaxBusyWait;  // retries of a whole transaction
@@ -102,9 +108,14 @@ class Store {
   // Claims the next trial to run, in seed order then strategy (so the first
   // results are paired): a 'pending' one, or a 'running' one left by a process
   // of this host that no longer exists (a killed run). Deletes the rows of any
-  // earlier attempt, then marks it 'running' by `worker` ("host:pid").
-  // Returns nothing when no trial is left to claim.
-  std::optional<ClaimedTrial> claim_next_trial(int64_t experiment_id, const std::string& worker);
+  // earlier attempt (unless `earlier` is Keep), then marks it 'running' by `worker`
+  // ("host:pid"). Returns nothing when no trial is left to claim.
+  std::optional<ClaimedTrial> claim_next_trial(int64_t experiment_id, const std::string& worker,
+                                               EarlierRows earlier = EarlierRows::Delete);
+  // Deletes a claimed trial's step and metric rows after `step` (0: all of them), so a trial
+  // resumed from its checkpoint at `step` keeps exactly the rows up to it. Returns how many step
+  // rows are left (`step` when every step up to it was recorded).
+  int64_t truncate_trial(int64_t trial_id, int64_t step);
   void set_trial_plugin(int64_t trial_id, int64_t plugin_id);
   // A recorder for a claimed trial; it must not outlive this Store.
   StepRecorder recorder(int64_t trial_id) const;

@@ -84,6 +84,11 @@ constexpr KeySpec kKeys[] = {
      "fp32 | tf32 (TF32 maths in cuBLAS/cuDNN, CUDA only) | bf16 (autocast forward passes to bfloat16)"},
     {"train.memory_format", Kind::Text, "contiguous",
      "contiguous (NCHW) | channels_last (NHWC convolutions: faster on oneDNN and cuDNN, other rounding)"},
+    {"train.checkpoint_every", Kind::Int, "0",
+     "save a running trial's state beside the database every this many steps, so a killed run resumes it "
+     "there (0: not by count; not recorded: a resumed trial's values are the same)"},
+    {"train.checkpoint_seconds", Kind::Real, "600",
+     "also save it after this many seconds since the last save (0: not by time)"},
 };
 
 const KeySpec* find_key(const std::string& key) {
@@ -585,6 +590,8 @@ ExperimentConfig load_experiment(const po::variables_map& cli, const std::string
     throw ConfigError(r.raw("train.lr_step_size").second.describe("train.lr_step_size") +
                       ": schedule = step needs lr_step_size >= 1");
   }
+  t.checkpoint_every = r.integer("train.checkpoint_every", 0);
+  t.checkpoint_seconds = r.real("train.checkpoint_seconds", 0.0);
   t.label_smoothing = r.real("train.label_smoothing", 0.0);
   if (t.label_smoothing >= 1.0) {
     throw ConfigError(r.raw("train.label_smoothing").second.describe("train.label_smoothing") + ": must be below 1");
@@ -632,6 +639,7 @@ std::string ExperimentConfig::resolved_text() const {
       << "\nmax_test_examples = " << train.max_test_examples << "\nhflip = " << (train.hflip ? "true" : "false")
       << "\n";
   // Keys added after the first studies appear only when set, so recorded experiments keep their hash.
+  // checkpoint_every and checkpoint_seconds never appear: they change no recorded value.
   if (train.precision != Precision::Fp32) out << "precision = " << precision_name(train.precision) << "\n";
   if (train.memory_format != MemoryFormat::Contiguous) {
     out << "memory_format = " << memory_format_name(train.memory_format) << "\n";

@@ -60,6 +60,10 @@ struct TrainConfig {
   MemoryFormat memory_format = MemoryFormat::Contiguous;
   OptimizerSettings optimizer;  // optimizer, its settings, the lr schedule and ramp
   double label_smoothing = 0.0; // eps of (1 - eps) y + eps / C in the training objective
+  // Mid-trial checkpoints (harness/trial_checkpoint.h). Not in the resolved text: a resumed trial's
+  // rows are bit-identical to an uninterrupted one's, so turning them on or off changes no result.
+  int64_t checkpoint_every = 0;       // steps between checkpoints (0: none by count)
+  double checkpoint_seconds = 600.0;  // seconds of training between checkpoints (0: none by time)
 };
 
 struct ExperimentConfig {

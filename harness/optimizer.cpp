@@ -106,4 +106,8 @@ void GroupOptimizer::set(std::size_t group, double lr, double weight_decay) {
 
 void GroupOptimizer::step() { optimizer_->step(); }
 
+void GroupOptimizer::save(torch::serialize::OutputArchive& archive) const { optimizer_->save(archive); }
+
+void GroupOptimizer::load(torch::serialize::InputArchive& archive) { optimizer_->load(archive); }
+
 }  // namespace harness

@@ -12,6 +12,10 @@
 namespace torch::optim {
 class Optimizer;
 }
+namespace torch::serialize {
+class InputArchive;
+class OutputArchive;
+}  // namespace torch::serialize
 
 namespace harness {
 
@@ -53,6 +57,11 @@ class GroupOptimizer {
 
   void set(std::size_t group, double lr, double weight_decay);
   void step();
+  // Its state (moments, momentum buffers, step counts) for a trial checkpoint, in torch's own
+  // optimizer format; load() restores it into an optimizer built over the same groups (each step
+  // sets the lr and weight decay anew). load() throws c10::Error on a state of another shape.
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
 
  private:
   OptimizerKind kind_;

@@ -16,6 +16,7 @@
 #include "harness/progress.h"
 #include "harness/version.h"
 #include "harness/trial.h"
+#include "harness/trial_checkpoint.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -26,8 +27,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <thread>
 
 extern char** environ;
@@ -114,14 +117,16 @@ std::string backbone_fingerprint(const ExperimentConfig& config) {
   return "\n# backbone file SHA-1: " + sha1_file(file) + "\n";
 }
 
-// Records the experiment, plugins and trials (idempotent); returns the experiment id. A shard records
-// only its block of the trials; the configuration (and its hash) is the same in every shard.
+// Records the experiment, plugins and trials (idempotent); returns the experiment id and sets
+// `config_hash`. A shard records only its block of the trials; the configuration (and its hash)
+// is the same in every shard.
 int64_t record_experiment(db::Store& store, const ExperimentConfig& config, const Prepared& prepared,
-                          const torch::Device& device, const Shard& shard) {
+                          const torch::Device& device, const Shard& shard, std::string& config_hash) {
   db::ExperimentRecord record;
   record.name = config.name;
   record.config_text = config.resolved_text() + backbone_fingerprint(config);
   record.config_hash = sha1_hex(record.config_text);
+  config_hash = record.config_hash;
   record.harness_version = harness_version();
   record.git_revision = git_revision();
   record.torch_version = torch_version();
@@ -176,9 +181,34 @@ std::string current_exception_message(const LoadedStrategy& strategy) {
   }
 }
 
+// The checkpoint a claimed trial resumes from, or nothing (it starts from step 1). Deletes the
+// trial's rows after the checkpoint's step (all of them without one). A checkpoint that does not
+// fit the trial, or that covers steps the database lacks, is refused with a note naming it.
+std::optional<TrialCheckpoint> resume_point(db::Store& store, const std::string& path, const CheckpointIdentity& identity,
+                                            const torch::Device& device,
+                                            const std::function<void(const std::string&)>& note) {
+  std::optional<TrialCheckpoint> checkpoint;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    try {
+      checkpoint = TrialCheckpoint::read(path, identity, device);
+    } catch (const CheckpointRefused& e) {
+      note(std::string("checkpoint refused: ") + e.what() + "; the trial starts again from step 1");
+    }
+  }
+  const int64_t step = checkpoint ? checkpoint->step() : 0;
+  if (const int64_t kept = store.truncate_trial(identity.trial_id, step); kept != step) {
+    note("checkpoint refused: " + path + ": it covers steps 1-" + std::to_string(step) + " but the database holds " +
+         std::to_string(kept) + " of them; the trial starts again from step 1");
+    store.truncate_trial(identity.trial_id, 0);
+    checkpoint.reset();
+  }
+  return checkpoint;
+}
+
 // Claims and runs trials in this process until none is left.
 void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& store, int64_t experiment_id,
-          const torch::Device& device, bool show_progress) {
+          const std::string& config_hash, const torch::Device& device, bool show_progress) {
   Split data = load_task(config.data);
   for (const std::string& note : data.notes) std::cerr << "data: " << note << "\n";
   for (const auto& [split, part] : {std::pair<const char*, const Dataset*>{"training", &data.train}, {"test", &data.test}}) {
@@ -218,7 +248,11 @@ void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& s
     train_by_label[entry.label] = config.train;
     train_by_label[entry.label].lr = *entry.lr;
   }
-  while (auto trial = store.claim_next_trial(experiment_id, worker)) {
+  auto note = [&](const std::string& line) {
+    if (progress) progress->note(line); else std::cerr << "[" << worker << "] " << line << "\n";
+  };
+  // A killed trial's rows stay until its checkpoint is read: resume_point() keeps those it covers.
+  while (auto trial = store.claim_next_trial(experiment_id, worker, db::EarlierRows::Keep)) {
     const auto start = std::chrono::steady_clock::now();
     TrialInput input;
     const auto own_train = train_by_label.find(trial->strategy);
@@ -235,12 +269,40 @@ void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& s
 
     db::StepRecorder recorder = store.recorder(trial->trial_id);
     const std::string label = trial->strategy + " seed " + std::to_string(trial->seed);
+    const CheckpointIdentity identity{config_hash,         trial->trial_id,      trial->strategy,
+                                      trial->seed,         trial->params_json,   trial->planned_steps,
+                                      strategy.file_hash(), c10::DeviceTypeName(device.type(), /*lower_case=*/true)};
+    const std::string checkpoint = checkpoint_path(config.db_path, trial->trial_id);
+    bool checkpoint_warned = false;
+    input.save_checkpoint = [&](int64_t step, const TrialState& state) {
+      recorder.flush();  // the database holds every step the checkpoint covers
+      try {
+        write_checkpoint(checkpoint, identity, step, state);
+      } catch (const Error& e) {
+        if (!checkpoint_warned) note("trial " + label + ": no checkpoint (the trial goes on): " + e.what());
+        checkpoint_warned = true;
+      }
+    };
     try {
-      run_trial(input, [&](const db::StepRow& row, const std::vector<db::MetricRow>& metrics) {
+      const std::optional<TrialCheckpoint> resume = resume_point(store, checkpoint, identity, device, note);
+      if (resume) {
+        note("trial " + label + ": resumed after step " + std::to_string(resume->step()) + " from " + checkpoint);
+        input.resume = &*resume;
+      }
+      const StepSink sink = [&](const db::StepRow& row, const std::vector<db::MetricRow>& metrics) {
         recorder.add(row, metrics);
-      }, [&](int64_t step) {
+      };
+      const auto on_step = [&](int64_t step) {
         if (progress) progress->update(finished, label + " step " + std::to_string(step) + "/" + std::to_string(config.train.steps));
-      });
+      };
+      try {
+        run_trial(input, sink, on_step);
+      } catch (const CheckpointRefused& e) {  // it did not fit the fresh trial: nothing ran yet, start over
+        note(std::string("checkpoint refused: ") + e.what() + "; the trial starts again from step 1");
+        input.resume = nullptr;
+        store.truncate_trial(trial->trial_id, 0);
+        run_trial(input, sink, on_step);
+      }
       recorder.finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       const std::string line = "trial " + label + ": done in " +
                                format_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -252,6 +314,7 @@ void work(const ExperimentConfig& config, const Prepared& prepared, db::Store& s
       const std::string line = "trial " + label + ": FAILED: " + error;
       if (progress) progress->note(line); else std::cerr << "[" << worker << "] " << line << "\n";
     }
+    remove_checkpoint(checkpoint);  // a finished or failed trial is never resumed
     ++finished;
     if (progress) progress->update(finished);
   }
@@ -325,10 +388,11 @@ int run_experiment(const ExperimentConfig& config, const StrategyRegistry& regis
   db::StoreOptions store_options;
   store_options.recorder.flush_seconds = options.flush_seconds;
   db::Store store = db::Store::open(config.db_path, store_options);
-  const int64_t experiment_id = record_experiment(store, config, prepared, device, options.shard);
+  std::string config_hash;
+  const int64_t experiment_id = record_experiment(store, config, prepared, device, options.shard, config_hash);
 
   if (options.is_worker) {
-    work(config, prepared, store, experiment_id, device, /*show_progress=*/false);
+    work(config, prepared, store, experiment_id, config_hash, device, /*show_progress=*/false);
     return kExitOk;
   }
   const db::StatusCounts before = store.status_counts(experiment_id);
@@ -340,8 +404,10 @@ int run_experiment(const ExperimentConfig& config, const StrategyRegistry& regis
   if (options.workers > 1) {
     spawn_workers(options, threads, store, experiment_id, config.name);
   } else {
-    work(config, prepared, store, experiment_id, device, /*show_progress=*/true);
+    work(config, prepared, store, experiment_id, config_hash, device, /*show_progress=*/true);
   }
+  std::error_code ignored;  // the checkpoint folder goes when its last checkpoint has
+  std::filesystem::remove(std::filesystem::path(checkpoint_path(config.db_path, 0)).parent_path(), ignored);
 
   const db::StatusCounts after = store.status_counts(experiment_id);
   const db::RunningTrials running = store.running_trials(experiment_id, this_worker());

@@ -226,7 +226,22 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
   torch::Tensor order;
   std::vector<bool> trains(model.groups.size());
 
-  for (int64_t step = 1; step <= cfg.steps; ++step) {
+  const TrialState state{*backbone, *head, optimizer, batch_gen, flip_gen, crop_rng, order, device};
+  int64_t first_step = 1;
+  if (input.resume) {
+    input.resume->restore(state);
+    first_step = input.resume->step() + 1;
+  }
+  auto last_checkpoint = std::chrono::steady_clock::now();
+  auto checkpoint_due = [&](int64_t step) {
+    if (!input.save_checkpoint || step >= cfg.steps) return false;  // the trial finishes next
+    if (cfg.checkpoint_every > 0 && step % cfg.checkpoint_every == 0) return true;
+    return cfg.checkpoint_seconds > 0 &&
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count() >=
+               cfg.checkpoint_seconds;
+  };
+
+  for (int64_t step = first_step; step <= cfg.steps; ++step) {
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t slot = (step - 1) % batches_per_epoch;
     if (slot == 0) order = torch::randperm(n_train, batch_gen, torch::kLong).to(device);
@@ -381,6 +396,10 @@ void run_trial(const TrialInput& input, const StepSink& sink, const std::functio
     }
     sink(row, metrics);
     if (on_step) on_step(step);
+    if (checkpoint_due(step)) {
+      input.save_checkpoint(step, state);
+      last_checkpoint = std::chrono::steady_clock::now();
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include "harness/data/dataset.h"
 #include "harness/loader/loaded_strategy.h"
 #include "harness/models/backbone.h"
+#include "harness/trial_checkpoint.h"
 
 #include <harness/strategy.h>
 
@@ -37,6 +38,12 @@ struct TrialInput {
   int64_t seed = 0;
   torch::Device device = torch::kCPU;
   std::function<std::unique_ptr<Backbone>()> make_backbone;  // a fresh pretrained copy
+  // Mid-trial checkpoints. `resume`: go on after resume->step(), its state restored into the
+  // freshly built objects (throws CheckpointRefused when it does not fit them). `save_checkpoint`:
+  // called after a step (never the last) once train->checkpoint_every steps or
+  // train->checkpoint_seconds of the trial have passed since the start or the previous call.
+  const TrialCheckpoint* resume = nullptr;
+  std::function<void(int64_t step, const TrialState& state)> save_checkpoint;
 };
 
 // Receives each step's record; the runner sends them to the store, a bench may drop them.
@@ -49,7 +56,8 @@ class TrialFailure : public Error {
   using Error::Error;
 };
 
-// Runs all steps of one trial. Throws TrialFailure.
+// Runs all steps of one trial (those after input.resume's step when resuming). Throws
+// TrialFailure, or CheckpointRefused from input.resume.
 void run_trial(const TrialInput& input, const StepSink& sink,
                const std::function<void(int64_t step)>& on_step = nullptr);
 

@@ -26,6 +26,9 @@ class Backbone {
   virtual ~Backbone() = default;
   virtual torch::Tensor forward(const torch::Tensor& images) = 0;  // -> [N, K]
   virtual std::vector<torch::Tensor> parameters() = 0;              // trainable parameters
+  // The tensors that are not parameters but change in training (BatchNorm running statistics),
+  // in a fixed order: a trial checkpoint saves them beside parameters(). Default: none.
+  virtual std::vector<torch::Tensor> buffers() { return {}; }
   virtual void train(bool on) = 0;
   virtual void to(const torch::Device& device) = 0;
   virtual int64_t features() const = 0;  // K

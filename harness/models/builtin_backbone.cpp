@@ -61,6 +61,8 @@ torch::Tensor BuiltinBackbone::forward(const torch::Tensor& images) {
 
 std::vector<torch::Tensor> BuiltinBackbone::parameters() { return module_->parameters(); }
 
+std::vector<torch::Tensor> BuiltinBackbone::buffers() { return module_->buffers(); }
+
 void BuiltinBackbone::train(bool on) { module_->train(on); }
 
 std::vector<ParameterGroup> BuiltinBackbone::parameter_groups() {

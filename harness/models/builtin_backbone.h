@@ -33,6 +33,7 @@ class BuiltinBackbone : public Backbone {
   // Throws DataError when images are not [N, in_channels, H, W].
   torch::Tensor forward(const torch::Tensor& images) override;
   std::vector<torch::Tensor> parameters() override;
+  std::vector<torch::Tensor> buffers() override;  // the module's, e.g. BN running statistics
   void train(bool on) override;
   void to(const torch::Device& device) override;
   int64_t features() const override { return features_; }

@@ -76,6 +76,12 @@ std::vector<torch::Tensor> TorchScriptBackbone::parameters() {
   return out;
 }
 
+std::vector<torch::Tensor> TorchScriptBackbone::buffers() {
+  std::vector<torch::Tensor> out;
+  for (const auto& b : module_.buffers()) out.push_back(b);
+  return out;
+}
+
 void TorchScriptBackbone::train(bool on) { module_.train(on); }
 
 std::vector<ParameterGroup> TorchScriptBackbone::parameter_groups() {

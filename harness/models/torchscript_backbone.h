@@ -21,6 +21,7 @@ class TorchScriptBackbone : public Backbone {
   // Throws DataError naming the file when the output is not [N, K].
   torch::Tensor forward(const torch::Tensor& images) override;
   std::vector<torch::Tensor> parameters() override;
+  std::vector<torch::Tensor> buffers() override;  // the module's tensor buffers, recursively
   void train(bool on) override;
   void to(const torch::Device& device) override;
   int64_t features() const override { return features_; }

@@ -234,6 +234,38 @@ TEST(Store, ResumesATrialOfADeadWorkerAndDeletesItsPartialRows) {
   EXPECT_FALSE(store.claim_next_trial(e, this_worker()));  // done trials are never rerun
 }
 
+TEST(Store, AClaimThatKeepsEarlierRowsLeavesThemForTruncateToCutAfterACheckpoint) {
+  TempDir dir;
+  Store store = Store::open(dir.file("k.db"));
+  const int64_t e = store.ensure_experiment(experiment("main"));
+  store.ensure_trials(e, trials({"he_base"}, 1, 20));
+  const auto first = store.claim_next_trial(e, "testhost:" + std::to_string(dead_pid()));
+  ASSERT_TRUE(first);
+  {
+    StepRecorder rec = store.recorder(first->trial_id);
+    for (int s = 1; s <= 9; ++s) rec.add(step_row(first->trial_id, s, true), {{s, "alpha", 1.0}});
+    rec.flush();
+  }  // killed after step 9; say its checkpoint covers steps 1-6
+  const auto again = store.claim_next_trial(e, this_worker(), EarlierRows::Keep);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->attempt, 2);
+  const Database& db = store.database();
+  EXPECT_EQ(scalar(db, "SELECT count(*) FROM steps"), 9);
+  EXPECT_EQ(store.truncate_trial(again->trial_id, 6), 6);
+  EXPECT_EQ(scalar(db, "SELECT max(step) FROM steps"), 6);
+  EXPECT_EQ(scalar(db, "SELECT count(*) FROM metrics WHERE step > 6"), 0);
+  EXPECT_EQ(scalar(db, "SELECT count(*) FROM metrics"), 6);
+  // A checkpoint beyond the recorded rows: fewer rows than its step are left, which the caller
+  // sees and then starts the trial again.
+  EXPECT_EQ(store.truncate_trial(again->trial_id, 12), 6);
+  EXPECT_EQ(store.truncate_trial(again->trial_id, 0), 0);
+  EXPECT_EQ(scalar(db, "SELECT count(*) FROM metrics"), 0);
+  StepRecorder rec = store.recorder(again->trial_id);
+  for (int s = 1; s <= 20; ++s) rec.add(step_row(again->trial_id, s, false));
+  rec.finish(1.0);
+  EXPECT_EQ(store.status_counts(e).done, 1);
+}
+
 TEST(Store, ResumesATrialWhoseWorkerWasSigkilled) {
   TempDir dir;
   const std::string path = dir.file("r.db");

@@ -257,6 +257,24 @@ TEST_F(ConfigTest, PrecisionIsReadCheckedAndRecordedOnlyWhenNotTheDefault) {
   EXPECT_THAT(msg, HasSubstr("'fp16' is not a precision; expected fp32, tf32 or bf16"));
 }
 
+TEST_F(ConfigTest, CheckpointSettingsAreReadCheckedAndNeverRecorded) {
+  const ExperimentConfig plain = load_experiment(cli({}), write(kValid));
+  EXPECT_EQ(plain.train.checkpoint_every, 0);
+  EXPECT_EQ(plain.train.checkpoint_seconds, 600.0);
+  const ExperimentConfig every = load_experiment(
+      cli({"--train.checkpoint_every", "25"}), write(std::string(kValid) + "[train]\ncheckpoint_seconds = 0\n"));
+  EXPECT_EQ(every.train.checkpoint_every, 25);
+  EXPECT_EQ(every.train.checkpoint_seconds, 0.0);
+  // A resumed trial records the same values, so the settings leave the hash alone: a study
+  // can turn checkpoints on halfway through.
+  EXPECT_EQ(every.resolved_text(), plain.resolved_text());
+  EXPECT_EQ(plain.resolved_text().find("checkpoint_"), std::string::npos);
+  EXPECT_THAT(error_of(write(kValid), {"--train.checkpoint_every", "-1"}),
+              AllOf(HasSubstr("train.checkpoint_every"), HasSubstr("not an integer >= 0")));
+  EXPECT_THAT(error_of(write(std::string(kValid) + "[train]\ncheckpoint_seconds = inf\n")),
+              AllOf(HasSubstr("key 'train.checkpoint_seconds'"), HasSubstr("not a number >= 0")));
+}
+
 TEST_F(ConfigTest, MemoryFormatIsReadCheckedAndRecordedOnlyWhenNotTheDefault) {
   const ExperimentConfig nchw = load_experiment(cli({}), write(kValid));
   EXPECT_EQ(nchw.train.memory_format, MemoryFormat::Contiguous);

@@ -9,8 +9,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +32,11 @@ using testing::wait_exit;
 using testing::write_text;
 
 constexpr int kSeeds = 3, kStrategies = 3, kSteps = 40;
+// SIGKILLs at random moments of one checkpointed run; HARNESS_TEST_RANDOM_KILLS=N for a longer soak.
+int random_kills() {
+  const char *n = std::getenv("HARNESS_TEST_RANDOM_KILLS");
+  return n && std::atoi(n) > 0 ? std::atoi(n) : 12;
+}
 
 void expect_same_values(const db::Table &expected, const db::Table &actual) {
   ASSERT_EQ(expected.rows.size(), actual.rows.size());
@@ -169,15 +177,105 @@ TEST_F(RunCommand, AKilledRunResumesToTheSameNumbers) {
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM trials WHERE status = 'done' AND attempts = 1"), kSeeds * kStrategies - 1);
 }
 
+// The names of the files in `folder`, for a failure message.
+std::string left_in(const std::string &folder) {
+  std::string names;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    names += " " + it->path().filename().string();
+  }
+  return "left in " + folder + ":" + names;
+}
+
+// Starts a run and SIGKILLs it after `delay`; returns whether it was still running then.
+bool killed_after(const std::vector<std::string> &args, const std::string &log, std::chrono::milliseconds delay) {
+  const pid_t pid = spawn_harness(args, log);
+  const auto deadline = std::chrono::steady_clock::now() + delay;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, nullptr, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(pid, SIGKILL);
+  return wait_exit(pid) == 128 + SIGKILL;
+}
+
+TEST_F(RunCommand, RunsKilledAtRandomMomentsResumeFromTheirCheckpointsToTheSameNumbers) {
+  // Kill moments from a fixed seed, spread over starting up (loading LibTorch, the data, the
+  // plugins), training, evaluating, flushing rows and writing checkpoints. Each campaign kills a
+  // run on a fresh database until it finishes by itself, then completes and compares it.
+  std::mt19937 draw(20261201);
+  std::uniform_int_distribution<int> delay_ms(150, 1500);
+  const int wanted = random_kills();
+  int kills = 0, resumes = 0, campaigns = 0;
+  while (kills < wanted) {
+    const std::string db = dir_->file("checkpointed-" + std::to_string(campaigns) + ".db");
+    const std::vector<std::string> args = run_args({"--db", db, "--threads", "1", "--train.checkpoint_every", "3"});
+    const int kills_before = kills;
+    for (int round = 0; kills < wanted; ++round) {
+      const std::string log = dir_->file("checkpointed-" + std::to_string(campaigns) + "-" + std::to_string(round) + ".log");
+      if (!killed_after(args, log, std::chrono::milliseconds(delay_ms(draw)))) break;  // it finished first
+      ++kills;
+      if (read_text(log).find("resumed after step") != std::string::npos) ++resumes;
+    }
+    ++campaigns;
+    ASSERT_GT(kills, kills_before) << "the run finished before the first kill";
+    ASSERT_EQ(wait_exit(spawn_harness(args, dir_->file("checkpointed.log"))), 0) << read_text(dir_->file("checkpointed.log"));
+    expect_same_values(recorded_values(reference_db_), recorded_values(db));
+    EXPECT_EQ(count(db, "SELECT COUNT(*) FROM trials WHERE status = 'done'"), kSeeds * kStrategies);
+    // Finished trials leave no checkpoint, and the folder goes with the last one.
+    EXPECT_FALSE(std::filesystem::exists(db + ".checkpoints")) << left_in(db + ".checkpoints");
+    if (::testing::Test::HasFailure()) break;
+  }
+  std::cout << kills << " kills in " << campaigns << " campaign(s); " << resumes
+            << " of the killed runs had resumed a trial from its checkpoint\n";
+  EXPECT_GE(resumes, 1);
+}
+
+TEST_F(RunCommand, ADamagedOrForeignCheckpointIsRefusedByNameAndItsTrialStartsAgain) {
+  const std::string db = dir_->file("refused.db");
+  const std::string folder = db + ".checkpoints";
+  const std::vector<std::string> args = run_args({"--db", db, "--threads", "1", "--train.checkpoint_every", "2"});
+  // Killed once a trial has a checkpoint: then trial 1 (done) and 2 (running) exist.
+  const pid_t pid = spawn_harness(args, dir_->file("refused-killed.log"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  bool has_checkpoint = false;
+  while (!has_checkpoint && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    try {
+      has_checkpoint = std::filesystem::exists(folder + "/trial-2.pt") &&
+                       count(db, "SELECT COUNT(*) FROM steps WHERE trial_id = 2") >= 6;
+    } catch (const std::exception &) {
+    }
+  }
+  ::kill(pid, SIGKILL);
+  ASSERT_EQ(wait_exit(pid), 128 + SIGKILL);
+  ASSERT_TRUE(has_checkpoint) << read_text(dir_->file("refused-killed.log"));
+  // Trial 2's checkpoint under a pending trial's name, and garbage in its own place.
+  std::filesystem::copy_file(folder + "/trial-2.pt", folder + "/trial-5.pt");
+  write_text(folder + "/trial-2.pt", "half a checkpoint");
+
+  ASSERT_EQ(run({"--db", db, "--threads", "1"}, "refused.log"), 0) << read_text(dir_->file("refused.log"));
+  const std::string log = read_text(dir_->file("refused.log"));
+  EXPECT_THAT(log, ::testing::HasSubstr("checkpoint refused: " + folder +
+                                        "/trial-2.pt: cannot be read as a trial checkpoint"));
+  EXPECT_THAT(log, ::testing::HasSubstr("checkpoint refused: " + folder +
+                                        "/trial-5.pt: the checkpoint belongs to another trial: its trial id is '2', "
+                                        "this trial's is '5'"));
+  EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr("resumed after step")));
+  expect_same_values(recorded_values(reference_db_), recorded_values(db));
+  EXPECT_FALSE(std::filesystem::exists(folder)) << left_in(folder);
+}
+
 TEST_F(RunCommand, WorkerProcessesShareTheDatabaseAndClaimEachTrialOnce) {
   const std::string db = dir_->file("workers.db");
   // Each worker gets --threads 1, like the reference, so the numbers are
   // comparable bit for bit.
-  ASSERT_EQ(run({"--db", db, "--workers", "4", "--threads", "1"}, "workers.log"), 0)
+  ASSERT_EQ(run({"--db", db, "--workers", "4", "--threads", "1", "--train.checkpoint_every", "7"}, "workers.log"), 0)
       << read_text(dir_->file("workers.log"));
   expect_same_values(recorded_values(reference_db_), recorded_values(db));
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM trials WHERE attempts != 1"), 0);
   EXPECT_GE(count(db, "SELECT COUNT(DISTINCT worker) FROM trials"), 2);
+  EXPECT_FALSE(std::filesystem::exists(db + ".checkpoints")) << left_in(db + ".checkpoints");
 }
 
 // Separate `harness run` processes on one database (not --workers): each claims trials until none is
@@ -256,7 +354,7 @@ TEST_F(RunCommand, FailingTrialsAreMarkedWithTheirReasonAndTheOthersGoOn) {
       spawn_harness({"run", dir_->file("plain.ini"), "--db", db, "--threads", "1", "--seeds", "2", "--name", "failing",
                      "--strategies", "he_base, thrower=failing_strategy, nan=failing_strategy, checker=failing_strategy",
                      "--param", "nan.mode=nan", "--param", "nan.fail_at=2", "--param", "checker.mode=torch_check",
-                     "--plugin-path", HARNESS_TEST_PLUGIN_DIR},
+                     "--plugin-path", HARNESS_TEST_PLUGIN_DIR, "--train.checkpoint_every", "1"},
                     log));
   EXPECT_EQ(status, 1) << read_text(log);
   // LibTorch's error keeps its message, without the C++ backtrace its what() appends.
@@ -282,6 +380,8 @@ TEST_F(RunCommand, FailingTrialsAreMarkedWithTheirReasonAndTheOthersGoOn) {
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM step_view WHERE strategy = 'thrower'"), 2 * 2);
   EXPECT_THAT(read_text(log), ::testing::AllOf(::testing::HasSubstr("failed trials:"),
                                                ::testing::HasSubstr("thrower seed 1: failing_strategy gave up")));
+  // A failed trial's checkpoints (written after steps 1 and 2) go with it.
+  EXPECT_FALSE(std::filesystem::exists(db + ".checkpoints")) << left_in(db + ".checkpoints");
 }
 
 TEST_F(RunCommand, ADifferentBackboneFileUnderTheSamePathIsRefused) {

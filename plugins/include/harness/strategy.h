@@ -171,6 +171,11 @@ struct LossInputs {
 // transform (FN) belongs inside forward(); the host measures the error that
 // reaches X^L itself, in front of any transform. Everything trainable must be a
 // registered parameter; fixed tensors are registered buffers (they follow to()).
+// Everything a head carries from one step to the next (running statistics, counters)
+// must be a registered parameter or buffer too: a trial resumed from a mid-trial
+// checkpoint gets a head from make_head (same spec, same seed) and then the saved
+// parameters and buffers, nothing else. A plain member keeps make_head's value; that
+// is harmless only when every training forward sets it before it is read.
 class Head : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(const torch::Tensor& features) = 0;
@@ -204,7 +209,11 @@ class LinearHead : public Head {
 
 // A strategy: a tiny stateless description plus a head factory. One instance
 // per loaded plugin; heads it creates must not outlive the plugin library
-// (the host's LoadedStrategy::make_head guarantees this).
+// (the host's LoadedStrategy::make_head guarantees this). Its hooks are const
+// functions of their arguments: a strategy keeps no state between calls (no
+// mutable or static members). The host calls one instance for many trials, in any
+// order, and a trial resumed from a checkpoint calls plan() and loss_terms() from
+// the checkpoint's step on, never for the steps before it.
 class Strategy {
  public:
   virtual ~Strategy() = default;
