@@ -125,4 +125,29 @@ std::vector<std::string> unpaired_seed_exclusions(const std::vector<ComparisonTa
   return lines;
 }
 
+std::vector<Column> tost_columns(const std::string& diff_header) {
+  return {{"n pairs", {"n_pairs", "margin"}},
+          {diff_header, {"diff_mean"}},
+          {"90% CI (pp)", {"ci90_low", "ci90_high"}},
+          {"p lower", {"t_lower", "p_lower"}},
+          {"p upper", {"t_upper", "p_upper"}},
+          {"TOST p", {"p_tost"}},
+          {"Holm p", {"p_holm"}},
+          {"Verdict", {"equivalent"}}};
+}
+
+std::vector<Entry> tost_entries(const Comparison& c, double margin) {
+  const TostResult& r = *c.tost;
+  std::string verdict = c.equivalent ? "equivalent within +-" + fixed(100 * margin, 2) + " pp" : "not shown";
+  if (!r.note.empty()) verdict += " (" + r.note + ")";
+  return {{std::to_string(r.n), {std::to_string(r.n), full(margin)}},
+          {opt_diff(r.mean_diff), {opt_full(r.mean_diff)}},
+          {pct_ci(r.ci), ci_csv(r.ci)},
+          {p_text(r.p_lower), {opt_full(r.t_lower), opt_full(r.p_lower)}},
+          {p_text(r.p_upper), {opt_full(r.t_upper), opt_full(r.p_upper)}},
+          {p_text(r.p), {opt_full(r.p)}},
+          {p_text(c.tost_p_holm), {opt_full(c.tost_p_holm)}},
+          {verdict, {c.equivalent ? "1" : "0"}, c.equivalent}};
+}
+
 }  // namespace harness::reports

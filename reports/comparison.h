@@ -4,6 +4,7 @@
 
 #include "reports/report_data.h"
 #include "reports/stats.h"
+#include "reports/table.h"
 
 #include <cstdint>
 #include <optional>
@@ -42,6 +43,13 @@ const Comparison* find(const std::vector<Comparison>& comparisons, const std::st
 // its differences (WilcoxonResult::min_p, so the note and the table's p come from one result), with the
 // number of non-zero differences the test used and its method; nothing when every one can.
 std::optional<std::string> wilcoxon_small_sample_note(const std::vector<Comparison>& comparisons);
+
+// The paired TOST of a comparison with an equivalence margin (a fraction), as the columns after the
+// strategy's of an equivalence table and one row's entries for them: n pairs, difference, 90% CI,
+// both one-sided p, TOST p, Holm p, verdict. The experiment report's `equivalence` table and the
+// study's `study_equivalence` are built from these.
+std::vector<Column> tost_columns(const std::string& diff_header);
+std::vector<Entry> tost_entries(const Comparison& c, double margin);
 
 // One table's comparisons and its name in messages ("early speed").
 struct ComparisonTable {

@@ -292,28 +292,13 @@ void ReportBuilder::equivalence_table() {
                  "interval lying inside the margin. Holm-adjusted across the " + std::to_string(final_.size()) +
                  " strategies; the verdict uses the Holm p. \"Not shown\" is not a difference: it means the data "
                  "cannot rule out one as large as the margin.");
-  Table t("equivalence", {{"Strategy", {"strategy"}},
-                          {"n pairs", {"n_pairs", "margin"}},
-                          {"Diff. vs baseline (pp)", {"diff_mean"}},
-                          {"90% CI (pp)", {"ci90_low", "ci90_high"}},
-                          {"p lower", {"t_lower", "p_lower"}},
-                          {"p upper", {"t_upper", "p_upper"}},
-                          {"TOST p", {"p_tost"}},
-                          {"Holm p", {"p_holm"}},
-                          {"Verdict", {"equivalent"}}});
+  std::vector<Column> columns = {{"Strategy", {"strategy"}}};
+  for (Column& column : tost_columns("Diff. vs baseline (pp)")) columns.push_back(std::move(column));
+  Table t("equivalence", std::move(columns));
   for (const auto& c : final_) {
-    const TostResult& r = *c.tost;
-    std::string verdict = c.equivalent ? "equivalent within +-" + fixed(100 * margin, 2) + " pp" : "not shown";
-    if (!r.note.empty()) verdict += " (" + r.note + ")";
-    t.row({{c.strategy, {c.strategy}},
-           {std::to_string(r.n), {std::to_string(r.n), full(margin)}},
-           {opt_diff(r.mean_diff), {opt_full(r.mean_diff)}},
-           {pct_ci(r.ci), ci_csv(r.ci)},
-           {p_text(r.p_lower), {opt_full(r.t_lower), opt_full(r.p_lower)}},
-           {p_text(r.p_upper), {opt_full(r.t_upper), opt_full(r.p_upper)}},
-           {p_text(r.p), {opt_full(r.p)}},
-           {p_text(c.tost_p_holm), {opt_full(c.tost_p_holm)}},
-           {verdict, {c.equivalent ? "1" : "0"}, c.equivalent}});
+    std::vector<Entry> entries = {{c.strategy, {c.strategy}}};
+    for (Entry& entry : tost_entries(c, margin)) entries.push_back(std::move(entry));
+    t.row(std::move(entries));
   }
   folder_->table(t);
   doc().code(sql_block(sql::kFinal, {exp_bind_}));

@@ -497,31 +497,14 @@ void StudyBuilder::equivalence_table() {
                   "larger; equivalence is shown when the TOST p, Holm-adjusted across the strategies of the "
                   "experiment, is below 0.05 (unadjusted, that is the 90% interval inside the margin). \"Not shown\" "
                   "is not a difference: the data cannot rule out one as large as the margin.");
-  Table t("study_equivalence", {kExperimentColumn,
-                                {"Strategy", {"strategy"}},
-                                {"n pairs", {"n_pairs", "margin"}},
-                                {"Diff. (pp)", {"diff_mean"}},
-                                {"90% CI (pp)", {"ci90_low", "ci90_high"}},
-                                {"p lower", {"t_lower", "p_lower"}},
-                                {"p upper", {"t_upper", "p_upper"}},
-                                {"TOST p", {"p_tost"}},
-                                {"Holm p", {"p_holm"}},
-                                {"Verdict", {"equivalent"}}});
+  std::vector<Column> columns = {kExperimentColumn, {"Strategy", {"strategy"}}};
+  for (Column& column : tost_columns("Diff. (pp)")) columns.push_back(std::move(column));
+  Table t("study_equivalence", std::move(columns));
   for (const auto& r : results_) {
     for (const auto& c : r.final_acc) {
-      const TostResult& x = *c.tost;
-      std::string verdict = c.equivalent ? "equivalent within +-" + m + " pp" : "not shown";
-      if (!x.note.empty()) verdict += " (" + x.note + ")";
-      t.row({experiment_entry(r),
-             {c.strategy, {c.strategy}},
-             {std::to_string(x.n), {std::to_string(x.n), full(margin)}},
-             {opt_diff(x.mean_diff), {opt_full(x.mean_diff)}},
-             {pct_ci(x.ci), ci_csv(x.ci)},
-             {p_text(x.p_lower), {opt_full(x.t_lower), opt_full(x.p_lower)}},
-             {p_text(x.p_upper), {opt_full(x.t_upper), opt_full(x.p_upper)}},
-             {p_text(x.p), {opt_full(x.p)}},
-             {p_text(c.tost_p_holm), {opt_full(c.tost_p_holm)}},
-             {verdict, {c.equivalent ? "1" : "0"}, c.equivalent}});
+      std::vector<Entry> entries = {experiment_entry(r), {c.strategy, {c.strategy}}};
+      for (Entry& entry : tost_entries(c, margin)) entries.push_back(std::move(entry));
+      t.row(std::move(entries));
     }
   }
   folder_->table(t);
