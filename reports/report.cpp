@@ -171,12 +171,9 @@ void ReportBuilder::initial_noise_table() {
   for (const auto& s : data_.strategies) {
     MeanCi nf = mean_ci(values_of(data_.noise[s]));
     MeanCi ge = mean_ci(values_of(data_.grad_energy[s]));
-    t.row({{s, {s}},
-           {std::to_string(nf.n), {std::to_string(nf.n)}},
-           {opt_pct(nf.mean), {opt_full(nf.mean)}},
-           {pct_ci(nf.ci), ci_csv(nf.ci)},
-           {ge.mean ? sci(*ge.mean) : "n/a", {opt_full(ge.mean)}},
-           {sci_ci(ge.ci), ci_csv(ge.ci)}});
+    std::vector<Entry> entries = {{s, {s}}};
+    for (Entry& entry : initial_noise_entries(nf, ge)) entries.push_back(std::move(entry));
+    t.row(std::move(entries));
   }
   folder_->table(t);
   doc().code(sql_block(sql::kInitial, {exp_bind_}));

@@ -386,13 +386,9 @@ void StudyBuilder::initial_noise_table() {
     for (const auto& s : r.data.strategies) {
       const MeanCi nf = mean_ci(values_of(r.data.noise.count(s) ? r.data.noise.at(s) : BySeed{}));
       const MeanCi ge = mean_ci(values_of(r.data.grad_energy.count(s) ? r.data.grad_energy.at(s) : BySeed{}));
-      t.row({experiment_entry(r),
-             {s, {s}},
-             {std::to_string(nf.n), {std::to_string(nf.n)}},
-             {opt_pct(nf.mean), {opt_full(nf.mean)}},
-             {pct_ci(nf.ci), ci_csv(nf.ci)},
-             {ge.mean ? sci(*ge.mean) : "n/a", {opt_full(ge.mean)}},
-             {sci_ci(ge.ci), ci_csv(ge.ci)}});
+      std::vector<Entry> entries = {experiment_entry(r), {s, {s}}};
+      for (Entry& entry : initial_noise_entries(nf, ge)) entries.push_back(std::move(entry));
+      t.row(std::move(entries));
     }
   }
   folder_->table(t);

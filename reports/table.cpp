@@ -136,4 +136,12 @@ std::string sql_block(const std::string& sql, const std::vector<std::string>& bi
   return text;
 }
 
+std::vector<Entry> initial_noise_entries(const MeanCi& noise, const MeanCi& grad_energy) {
+  return {{std::to_string(noise.n), {std::to_string(noise.n)}},
+          {opt_pct(noise.mean), {opt_full(noise.mean)}},
+          {pct_ci(noise.ci), ci_csv(noise.ci)},
+          {grad_energy.mean ? sci(*grad_energy.mean) : "n/a", {opt_full(grad_energy.mean)}},
+          {sci_ci(grad_energy.ci), ci_csv(grad_energy.ci)}};
+}
+
 }  // namespace harness::reports

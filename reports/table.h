@@ -66,6 +66,10 @@ std::string pct_ci(const std::optional<Interval>& ci);         // "[a, b]" in pe
 std::string sci_ci(const std::optional<Interval>& ci);
 std::vector<std::string> ci_csv(const std::optional<Interval>& ci);  // the two CSV fields of an interval
 std::string opt_pct(const std::optional<double>& v);
+
+// An initial-noise row's entries after the strategy column (both reports' noise tables): n seeds,
+// the noise fraction's mean and 95% CI in percent, the feature-gradient energy's mean and CI.
+std::vector<Entry> initial_noise_entries(const MeanCi& noise, const MeanCi& grad_energy);
 std::string opt_diff(const std::optional<double>& v);           // a fraction as signed pp, "+1.23"
 std::string utc_now();                                          // "2026-12-01T13:00:00Z"
 std::string seeds_text(const std::vector<int64_t>& seeds);      // "0, 1, 5"
